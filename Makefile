@@ -1,0 +1,93 @@
+# moderatord - build, run, test, benchmark.
+# `make run` and `make test` install what is missing (Debian 12, as root) before anything else.
+
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libmicrohttpd jansson sqlite3 hunspell libutf8proc libcrypto
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+             -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+SANITIZE  ?=
+ifneq ($(SANITIZE),)
+CFLAGS    += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
+LDFLAGS   += -fsanitize=$(SANITIZE)
+endif
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PKGS  := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 \
+             libhunspell-dev hunspell-en-us libutf8proc-dev libssl-dev libcmocka-dev \
+             curl python3 python3-pytest wrk
+DEB_STAMP := $(BUILD)/.deps
+
+ENGINE_SRC := daemon/error.c daemon/normalize.c daemon/speller.c daemon/rules.c daemon/match.c \
+              daemon/policy.c daemon/engine.c
+STORE_SRC  := daemon/store.c
+API_SRC    := daemon/api.c daemon/http.c
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/%.o)
+API_OBJ    := $(API_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps run test unit-build sanitize bench eval clean
+all: $(BUILD)/moderatord $(BUILD)/moderatorctl
+
+# Installs only what is missing; a no-op on a machine that has everything.
+deps: $(DEB_STAMP)
+$(DEB_STAMP):
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h) | $(DEB_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/moderatord: $(BUILD)/daemon/main.o $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(ENGINE_OBJ) $(STORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(ENGINE_OBJ) $(STORE_OBJ) $(API_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Serves on 127.0.0.1:8080 with ./rules and ./var/moderatord.db; creates keys on first run.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	@if [ ! -f var/moderatord.db ]; then \
+	  for role in cms moderator admin; do \
+	    key=$$($(BUILD)/moderatorctl --db var/moderatord.db key add --role $$role --name $$role-default | tail -n 1) || exit 1; \
+	    echo "created $$role key: $$key"; \
+	  done; \
+	fi
+	exec $(BUILD)/moderatord --listen 127.0.0.1:8080 --db var/moderatord.db --rules rules
+
+# deps first, in its own make, so pkg-config sees the freshly installed libraries.
+test: deps
+	@$(MAKE) --no-print-directory all unit-build
+	@BUILD=$(BUILD) tests/run.sh
+
+unit-build: $(UNIT_TESTS)
+
+sanitize:
+	$(MAKE) BUILD=build-asan SANITIZE=address,undefined test
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bench/run.sh
+
+eval: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/eval.sh
+
+clean:
+	rm -rf build build-asan
