@@ -20,8 +20,8 @@ DEB_PKGS  := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqli
              curl python3 python3-pytest wrk
 DEB_STAMP := $(BUILD)/.deps
 
-ENGINE_SRC := daemon/error.c daemon/normalize.c daemon/speller.c daemon/rules.c daemon/match.c \
-              daemon/policy.c daemon/engine.c
+ENGINE_SRC := daemon/error.c daemon/strmap.c daemon/normalize.c daemon/speller.c daemon/rules.c \
+              daemon/analyze.c daemon/match.c daemon/policy.c daemon/engine.c
 STORE_SRC  := daemon/store.c
 API_SRC    := daemon/api.c daemon/http.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
@@ -52,7 +52,7 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | $(DEB_STAMP)
 $(BUILD)/moderatord: $(BUILD)/daemon/main.o $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(ENGINE_OBJ) $(STORE_OBJ)
+$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_OBJ) $(STORE_OBJ) $(API_OBJ)

@@ -54,4 +54,7 @@ void engine_result_free(mod_result *res);
 /* Returns 1 when s[0..len) is valid UTF-8. */
 int utf8_valid(const char *s, size_t len);
 
+/* Frees the calling thread's caches (tools call it before exit; threads free them at exit). */
+void engine_thread_cleanup(void);
+
 #endif

@@ -47,8 +47,13 @@ void store_close(store *st);
 typedef void (*store_done_fn)(void *ctx, int rc, const comment_record *stored, int existed,
                               const mod_error *err);
 
-/* Queues rec (copied) for commit, with an audit event "verdict". Returns -1 if the store is closing. */
+/* Queues rec (copied) for commit, with an audit event "verdict". Returns -1 if the store is closing.
+ * Also -1 when opened with writer=0, or when id, text, verdict or state is NULL. done may be NULL.
+ * created_at/updated_at in rec are ignored; the store sets both. */
 int store_submit_comment(store *st, const comment_record *rec, store_done_fn done, void *ctx);
+
+/* Group-commit counters since open: transactions run and jobs they carried (for metrics). */
+void store_writer_stats(store *st, long *batches, long *jobs);
 
 /* Reads one comment by server id (ERR_NOT_FOUND if none). */
 int store_get_comment(store *st, const char *id, comment_record *out, mod_error *err);
@@ -66,6 +71,8 @@ typedef struct {
 } api_key_info;
 
 void api_key_info_free(api_key_info *k);
+/* Frees what store_key_list returned: every entry and the array. */
+void api_key_list_free(api_key_info *list, size_t count);
 /* Creates a key; *key_out (caller frees) is the only time the plain key exists. */
 int store_key_add(store *st, const char *role, const char *name, char **key_out, mod_error *err);
 int store_key_list(store *st, api_key_info **out, size_t *count, mod_error *err);
@@ -75,7 +82,28 @@ int store_key_revoke(store *st, const char *id_or_name, mod_error *err);
  * the database, so keys added or revoked by another process count at once. */
 int store_key_lookup(store *st, const char *key, api_key_info *out, mod_error *err);
 
-/* Number of comments stored, for tests and metrics. */
+/* Number of comments stored, for tests and metrics (-1 on error). */
 long store_comment_count(store *st);
+
+/*
+ * The audit log: append-only, hash-chained. type is "verdict" or "key" (later also "decision",
+ * "report", "sanction", "reload"). hash = hex SHA-256 of the canonical form of
+ * (seq, at, type, comment_id, actor, data, prev_hash): each field in that order written as
+ * "<byte length>:<bytes>," (seq in decimal), or "~" when NULL. The first prev_hash is 64 zeros.
+ */
+typedef struct {
+    long seq;
+    char *at, *type, *comment_id, *actor;
+    char *data;      /* JSON object */
+    char *prev_hash, *hash;
+} store_event;
+
+/* Events with seq > after_seq in order, at most limit (0: no limit). Free with store_events_free. */
+int store_events_list(store *st, long after_seq, size_t limit, store_event **out, size_t *count,
+                      mod_error *err);
+void store_events_free(store_event *ev, size_t count);
+/* Walks the whole chain: seqs consecutive from 1, each prev_hash the previous hash, each hash its
+ * content. 0 if intact (*checked = events seen), else -1 with ERR_STORE naming the first bad seq. */
+int store_events_verify(store *st, long *checked, mod_error *err);
 
 #endif

@@ -1,0 +1,566 @@
+/* match.c - fires rules over a tokenized comment: terms and phrases, windows, guards, allow list. */
+#include "match.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+/* A word as the matcher sees it: one token, or several single letters read together (f u c k). */
+typedef struct {
+    uint32_t first_tok, last_tok;
+    uint32_t hit_off, n_hits;
+    uint32_t reading_off; /* into scratch.text */
+    uint32_t sentence;
+    uint8_t mention, allowed;
+} eff_word;
+
+typedef struct {
+    uint32_t set, a, b, next; /* eff word range [a, b]; next occurrence of the same set */
+} occurrence;
+
+typedef struct {
+    uint32_t rule, a, b;
+    int32_t ctx_a, ctx_b; /* -1 when the rule has one element */
+    uint8_t dropped;
+} candidate;
+
+typedef struct {
+    eff_word *words;
+    size_t n_words, cap_words;
+    word_hit *hits;
+    size_t n_hits, cap_hits;
+    char *text;
+    size_t n_text, cap_text;
+    occurrence *occ;
+    size_t n_occ, cap_occ;
+    uint32_t *set_head; /* set id -> first occurrence + 1 (0 = none) */
+    size_t cap_sets;
+    uint32_t *touched;
+    size_t n_touched, cap_touched;
+    candidate *cand;
+    size_t n_cand, cap_cand;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+    scratch *s = p;
+    if (!s)
+        return;
+    free(s->words);
+    free(s->hits);
+    free(s->text);
+    free(s->occ);
+    free(s->set_head);
+    free(s->touched);
+    free(s->cand);
+    free(s);
+}
+
+static void scratch_key_make(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+void match_thread_cleanup(void)
+{
+    pthread_once(&scratch_once, scratch_key_make);
+    scratch_free(pthread_getspecific(scratch_key));
+    pthread_setspecific(scratch_key, NULL);
+    analyze_thread_cleanup();
+}
+
+#define RESERVE(arr, n, cap, extra)                                                        \
+    do {                                                                                   \
+        if ((n) + (extra) > (cap)) {                                                       \
+            size_t c_ = (cap) ? (cap) : 64;                                                \
+            while (c_ < (n) + (extra))                                                     \
+                c_ *= 2;                                                                   \
+            void *p_ = realloc((arr), c_ * sizeof *(arr));                                 \
+            if (!p_)                                                                       \
+                return -1;                                                                 \
+            (arr) = p_;                                                                    \
+            (cap) = c_;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+static scratch *scratch_get(size_t n_sets)
+{
+    pthread_once(&scratch_once, scratch_key_make);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        pthread_setspecific(scratch_key, s);
+    }
+    if (s->cap_sets < n_sets) {
+        free(s->set_head);
+        s->set_head = calloc(n_sets, sizeof *s->set_head);
+        if (!s->set_head) {
+            s->cap_sets = 0;
+            return NULL;
+        }
+        s->cap_sets = n_sets;
+    }
+    s->n_words = s->n_hits = s->n_text = s->n_occ = s->n_touched = s->n_cand = 0;
+    return s;
+}
+
+/* Appends a word. Its reading is copied only when it has hits (or is a mention): the reading is
+ * needed only for words that end up in a match. */
+static int add_word(scratch *s, uint32_t first, uint32_t last, uint32_t sentence,
+                    const word_reading *r, const char *fallback, size_t flen, int mention)
+{
+    RESERVE(s->words, s->n_words, s->cap_words, 1);
+    eff_word *w = &s->words[s->n_words++];
+    *w = (eff_word){.first_tok = first, .last_tok = last, .hit_off = (uint32_t)s->n_hits,
+                    .n_hits = r->n_hits, .reading_off = UINT32_MAX, .sentence = sentence,
+                    .mention = (uint8_t)mention};
+    if (!r->n_hits && !mention)
+        return 0;
+    RESERVE(s->hits, s->n_hits, s->cap_hits, r->n_hits);
+    const char *rd = r->reading ? r->reading : fallback;
+    size_t rl = r->reading ? strlen(r->reading) : flen;
+    RESERVE(s->text, s->n_text, s->cap_text, rl + 1);
+    memcpy(s->hits + s->n_hits, r->hits, r->n_hits * sizeof *r->hits);
+    s->n_hits += r->n_hits;
+    w->reading_off = (uint32_t)s->n_text;
+    memcpy(s->text + s->n_text, rd, rl);
+    s->text[s->n_text + rl] = '\0';
+    s->n_text += rl + 1;
+    return 0;
+}
+
+/* The normalized reading of a word, whether or not it was copied. */
+static const char *word_reading_text(const scratch *s, const token_list *tl, const eff_word *w)
+{
+    if (w->reading_off != UINT32_MAX)
+        return s->text + w->reading_off;
+    return token_text(tl, &tl->toks[w->first_tok]);
+}
+
+static int single_letter(const token_list *tl, size_t i)
+{
+    const norm_token *t = &tl->toks[i];
+    char c = tl->buf[t->off];
+    return t->len == 1 && c >= 'a' && c <= 'z';
+}
+
+/* Reads runs of single letters (f u c k, f.u.c.k) as one word when that spells a rule word. */
+static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, size_t i,
+                       size_t run_end, int *err)
+{
+    char joined[64];
+    for (size_t end = run_end; end >= i + 3; end--) {
+        if (end - i >= sizeof joined)
+            continue;
+        for (size_t k = i; k < end; k++)
+            joined[k - i] = tl->buf[tl->toks[k].off];
+        joined[end - i] = '\0';
+        word_reading r;
+        if (analyze_word(rs, joined, end - i, strmap_hash(joined, end - i), TOK_LETTER, &r) < 0) {
+            *err = 1;
+            return 0;
+        }
+        int direct = 0;
+        for (uint32_t h = 0; h < r.n_hits; h++)
+            direct |= r.hits[h].how == READ_EXACT || r.hits[h].how == READ_STRETCH ||
+                      r.hits[h].how == READ_PREFIX;
+        if (direct) {
+            word_reading copy = r;
+            copy.reading = r.reading ? r.reading : joined;
+            if (add_word(s, (uint32_t)i, (uint32_t)(end - 1), tl->toks[i].sentence, &copy,
+                         joined, end - i, 0) < 0)
+                *err = 1;
+            return end - i;
+        }
+    }
+    return 0;
+}
+
+static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
+{
+    for (size_t i = 0; i < tl->count;) {
+        if (single_letter(tl, i)) {
+            size_t end = i + 1;
+            while (end < tl->count && single_letter(tl, end) &&
+                   (tl->toks[end].flags & TOK_THIN_SEP) && end - i < 40)
+                end++;
+            if (end - i >= 3) {
+                int err = 0;
+                size_t used = 0;
+                for (size_t start = i; start + 3 <= end && !used; start++) {
+                    used = try_join(rs, s, tl, start, end, &err);
+                    if (err)
+                        return -1;
+                    if (used) {
+                        /* Letters before the joined word stay words of their own. */
+                        size_t before = s->n_words - 1;
+                        eff_word joined_word = s->words[before];
+                        s->n_words--;
+                        for (size_t k = i; k < start; k++) {
+                            word_reading r;
+                            const norm_token *t = &tl->toks[k];
+                            if (analyze_word(rs, token_text(tl, t), t->len, t->hash, t->flags,
+                                             &r) < 0 ||
+                                add_word(s, (uint32_t)k, (uint32_t)k, t->sentence, &r,
+                                         token_text(tl, t), t->len, 0) < 0)
+                                return -1;
+                        }
+                        RESERVE(s->words, s->n_words, s->cap_words, 1);
+                        s->words[s->n_words++] = joined_word;
+                        i = start + used;
+                    }
+                }
+                if (used)
+                    continue;
+            }
+        }
+        const norm_token *t = &tl->toks[i];
+        word_reading r;
+        if (analyze_word(rs, token_text(tl, t), t->len, t->hash, t->flags, &r) < 0)
+            return -1;
+        const char *text = token_text(tl, t);
+        size_t len = t->len;
+        if ((t->flags & TOK_AT) && !r.n_hits) {
+            text++; /* a mention: the name without '@' */
+            len--;
+        }
+        if (add_word(s, (uint32_t)i, (uint32_t)i, t->sentence, &r, text, len,
+                     (t->flags & TOK_AT) && !r.n_hits) < 0)
+            return -1;
+        i++;
+    }
+    return 0;
+}
+
+static int add_occ(scratch *s, uint32_t set, uint32_t a, uint32_t b)
+{
+    /* The same set at the same span once is enough. */
+    for (uint32_t o = s->set_head[set]; o; o = s->occ[o - 1].next)
+        if (s->occ[o - 1].a == a && s->occ[o - 1].b == b)
+            return 0;
+    RESERVE(s->occ, s->n_occ, s->cap_occ, 1);
+    if (!s->set_head[set]) {
+        RESERVE(s->touched, s->n_touched, s->cap_touched, 1);
+        s->touched[s->n_touched++] = set;
+    }
+    s->occ[s->n_occ] = (occurrence){.set = set, .a = a, .b = b, .next = s->set_head[set]};
+    s->set_head[set] = (uint32_t)++s->n_occ;
+    return 0;
+}
+
+static int word_has(const scratch *s, const eff_word *w, uint32_t word_id)
+{
+    for (uint32_t h = 0; h < w->n_hits; h++)
+        if (s->hits[w->hit_off + h].word == word_id)
+            return 1;
+    return 0;
+}
+
+/* Finds every term (word or phrase) and records it under each set it belongs to. */
+static int find_terms(const mod_ruleset *rs, scratch *s)
+{
+    for (size_t i = 0; i < s->n_words; i++) {
+        const eff_word *w = &s->words[i];
+        if (w->mention && add_occ(s, rs->mention_set, (uint32_t)i, (uint32_t)i) < 0)
+            return -1;
+        for (uint32_t h = 0; h < w->n_hits; h++) {
+            const u32vec *terms = &rs->terms_by_first[s->hits[w->hit_off + h].word];
+            for (uint32_t t = 0; t < terms->n; t++) {
+                const lex_term *term = &rs->terms[terms->v[t]];
+                if (i + term->words.n > s->n_words)
+                    continue;
+                uint32_t k = 1;
+                while (k < term->words.n && word_has(s, &s->words[i + k], term->words.v[k]))
+                    k++;
+                if (k < term->words.n)
+                    continue;
+                for (uint32_t m = 0; m < term->sets.n; m++)
+                    if (add_occ(s, term->sets.v[m], (uint32_t)i,
+                                (uint32_t)(i + term->words.n - 1)) < 0)
+                        return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Words between two spans (0 when adjacent); -1 when they overlap. */
+static long span_gap(uint32_t a1, uint32_t b1, uint32_t a2, uint32_t b2)
+{
+    if (a2 > b1)
+        return (long)a2 - b1 - 1;
+    if (a1 > b2)
+        return (long)a1 - b2 - 1;
+    return -1;
+}
+
+typedef struct {
+    const mod_ruleset *rs;
+    scratch *s;
+    const rule_def *r;
+    uint32_t rule;
+    occurrence chain[32];
+} rule_eval;
+
+static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
+{
+    const scratch *s = ev->s;
+    for (uint32_t u = 0; u < ev->r->n_unless; u++) {
+        const rule_unless *ru = &ev->r->unless[u];
+        for (uint32_t o = s->set_head[ru->set]; o; o = s->occ[o - 1].next) {
+            const occurrence *oc = &s->occ[o - 1];
+            if (ru->n < 0) {
+                if (s->words[oc->a].sentence == s->words[a].sentence ||
+                    s->words[oc->a].sentence == s->words[b].sentence)
+                    return 1;
+            } else {
+                long gap = span_gap(a, b, oc->a, oc->b);
+                if (gap <= ru->n) /* overlapping (-1) also counts */
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int emit(rule_eval *ev)
+{
+    const rule_def *r = ev->r;
+    scratch *s = ev->s;
+    uint32_t lo = ev->chain[0].a, hi = ev->chain[0].b;
+    int all_adjacent = 1;
+    for (uint32_t e = 1; e < r->n_elems; e++) {
+        if (ev->chain[e].a < lo)
+            lo = ev->chain[e].a;
+        if (ev->chain[e].b > hi)
+            hi = ev->chain[e].b;
+        if (r->elems[e].gap != GAP_ADJACENT)
+            all_adjacent = 0;
+    }
+    if (r->n_unless && unless_blocks(ev, lo, hi))
+        return 0;
+    candidate c = {.rule = ev->rule, .ctx_a = -1, .ctx_b = -1};
+    if (all_adjacent) {
+        c.a = lo;
+        c.b = hi;
+    } else {
+        c.a = ev->chain[r->n_elems - 1].a;
+        c.b = ev->chain[r->n_elems - 1].b;
+        c.ctx_a = (int32_t)ev->chain[0].a;
+        c.ctx_b = (int32_t)ev->chain[0].b;
+    }
+    for (size_t i = 0; i < s->n_cand; i++)
+        if (s->cand[i].rule == c.rule && s->cand[i].a == c.a && s->cand[i].b == c.b)
+            return 0;
+    RESERVE(s->cand, s->n_cand, s->cap_cand, 1);
+    s->cand[s->n_cand++] = c;
+    return 0;
+}
+
+/* Extends a partial chain of element occurrences; emits every complete one. */
+static int extend(rule_eval *ev, uint32_t e)
+{
+    const rule_def *r = ev->r;
+    if (e == r->n_elems)
+        return emit(ev);
+    const rule_elem *el = &r->elems[e];
+    const occurrence *prev = &ev->chain[e - 1];
+    scratch *s = ev->s;
+    for (uint32_t o = s->set_head[el->set]; o; o = s->occ[o - 1].next) {
+        const occurrence *oc = &s->occ[o - 1];
+        long gap;
+        switch (el->gap) {
+        case GAP_ADJACENT:
+            if (oc->a != prev->b + 1)
+                continue;
+            break;
+        case GAP_ORDERED:
+            if (oc->a <= prev->b || (long)oc->a - prev->b - 1 > (long)el->n)
+                continue;
+            break;
+        default:
+            gap = span_gap(prev->a, prev->b, oc->a, oc->b);
+            if (gap < 0 || gap > (long)el->n)
+                continue;
+        }
+        if (el->gap != GAP_ADJACENT && s->words[oc->a].sentence != s->words[prev->a].sentence)
+            continue;
+        ev->chain[e] = *oc;
+        if (extend(ev, e + 1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int fire_rules(const mod_ruleset *rs, scratch *s)
+{
+    for (size_t t = 0; t < s->n_touched; t++) {
+        uint32_t set = s->touched[t];
+        const u32vec *rules = &rs->rules_by_set[set];
+        for (uint32_t k = 0; k < rules->n; k++) {
+            const rule_def *r = &rs->rules[rules->v[k]];
+            /* Cheap check first: every element's set must occur somewhere. */
+            uint32_t e = 1;
+            while (e < r->n_elems && s->set_head[r->elems[e].set])
+                e++;
+            if (e < r->n_elems)
+                continue;
+            rule_eval ev = {.rs = rs, .s = s, .r = r, .rule = rules->v[k]};
+            for (uint32_t o = s->set_head[set]; o; o = s->occ[o - 1].next) {
+                ev.chain[0] = s->occ[o - 1];
+                if (extend(&ev, 1) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Drops what the allow list covers, and, within a category, a match inside another match that
+ * weighs at least as much (so "fuck you" and "fuck" do not count the same word twice). */
+static void prune(const mod_ruleset *rs, scratch *s)
+{
+    for (uint32_t o = s->set_head[rs->allow_set]; o; o = s->occ[o - 1].next)
+        for (uint32_t w = s->occ[o - 1].a; w <= s->occ[o - 1].b; w++)
+            s->words[w].allowed = 1;
+    for (size_t i = 0; i < s->n_cand; i++) {
+        candidate *c = &s->cand[i];
+        int all_allowed = 1;
+        for (uint32_t w = c->a; w <= c->b; w++)
+            all_allowed &= s->words[w].allowed;
+        if (all_allowed)
+            c->dropped = 1;
+    }
+    for (size_t i = 0; i < s->n_cand; i++) {
+        candidate *c = &s->cand[i];
+        const rule_def *rc = &rs->rules[c->rule];
+        for (size_t j = 0; j < s->n_cand && !c->dropped; j++) {
+            const candidate *d = &s->cand[j];
+            const rule_def *rd = &rs->rules[d->rule];
+            if (i == j || d->dropped || rd->cat != rc->cat || d->a > c->a || d->b < c->b)
+                continue;
+            int same_span = d->a == c->a && d->b == c->b;
+            if (rd->weight > rc->weight || (rd->weight == rc->weight && (!same_span || j < i)))
+                c->dropped = 1;
+        }
+    }
+}
+
+static char *span_reading(const scratch *s, const token_list *tl, uint32_t a, uint32_t b)
+{
+    size_t len = 0;
+    for (uint32_t w = a; w <= b; w++)
+        len += strlen(word_reading_text(s, tl, &s->words[w])) + 1;
+    char *out = malloc(len + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (uint32_t w = a; w <= b; w++) {
+        if (w > a)
+            *p++ = ' ';
+        const char *rd = word_reading_text(s, tl, &s->words[w]);
+        size_t l = strlen(rd);
+        memcpy(p, rd, l);
+        p += l;
+    }
+    *p = '\0';
+    return out;
+}
+
+static int materialize(const mod_ruleset *rs, const scratch *s, const token_list *tl,
+                       const mod_input *in, mod_result *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_cand; i++)
+        n += !s->cand[i].dropped;
+    res->matches = n ? calloc(n, sizeof *res->matches) : NULL;
+    if (n && !res->matches)
+        return -1;
+    res->n_matches = 0;
+    for (size_t i = 0; i < s->n_cand; i++) {
+        const candidate *c = &s->cand[i];
+        if (c->dropped)
+            continue;
+        const rule_def *r = &rs->rules[c->rule];
+        const norm_token *ta = &tl->toks[s->words[c->a].first_tok];
+        const norm_token *tb = &tl->toks[s->words[c->b].last_tok];
+        mod_match *m = &res->matches[res->n_matches++];
+        m->rule = r->name;
+        m->category = r->cat;
+        m->weight = r->weight;
+        m->start = ta->start_cp;
+        m->end = tb->end_cp;
+        m->text = strndup(in->text + ta->start_b, tb->end_b - ta->start_b);
+        m->matched = span_reading(s, tl, c->a, c->b);
+        m->file = r->file;
+        m->line = r->line;
+        if (c->ctx_a >= 0) {
+            const norm_token *ca = &tl->toks[s->words[c->ctx_a].first_tok];
+            const norm_token *cb = &tl->toks[s->words[c->ctx_b].last_tok];
+            m->ctx_start = ca->start_cp;
+            m->ctx_end = cb->end_cp;
+            m->ctx_text = strndup(in->text + ca->start_b, cb->end_b - ca->start_b);
+        }
+        if (!m->text || !m->matched)
+            return -1;
+    }
+    return 0;
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+    const mod_match *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->category != y->category)
+        return x->category < y->category ? -1 : 1;
+    return strcmp(x->rule, y->rule);
+}
+
+/* Participants named by the request (parent author, mentioned users) count like "@name". */
+static void mark_participants(scratch *s, const token_list *tl, const mod_input *in)
+{
+    for (size_t p = 0; p < in->n_participants; p++) {
+        char *name = in->participants[p] ? normalize_term(in->participants[p]) : NULL;
+        if (!name)
+            continue;
+        char *save = NULL;
+        for (char *part = strtok_r(name, " ", &save); part; part = strtok_r(NULL, " ", &save)) {
+            if (strlen(part) < 2)
+                continue;
+            for (size_t w = 0; w < s->n_words; w++)
+                if (strcmp(word_reading_text(s, tl, &s->words[w]), part) == 0)
+                    s->words[w].mention = 1;
+        }
+        free(name);
+    }
+}
+
+int match_rules(const mod_ruleset *rs, const mod_input *in, const token_list *tl,
+                mod_result *res, mod_error *err)
+{
+    scratch *s = scratch_get(rs->n_sets);
+    if (!s)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    int rc = build_words(rs, s, tl);
+    if (rc == 0) {
+        mark_participants(s, tl, in);
+        rc = find_terms(rs, s);
+    }
+    if (rc == 0)
+        rc = fire_rules(rs, s);
+    if (rc == 0) {
+        prune(rs, s);
+        rc = materialize(rs, s, tl, in, res);
+    }
+    for (size_t t = 0; t < s->n_touched; t++)
+        s->set_head[s->touched[t]] = 0;
+    if (rc < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (res->n_matches > 1)
+        qsort(res->matches, res->n_matches, sizeof *res->matches, cmp_match);
+    return 0;
+}

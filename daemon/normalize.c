@@ -1,0 +1,409 @@
+/* normalize.c - text to normalized words with spans: the only place that knows Unicode. */
+#include "normalize.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* Lower-case look-alikes of Latin letters (after case folding), sorted by code point. */
+static const struct {
+    int32_t cp;
+    char latin;
+} confusables[] = {
+    {0x0131, 'i'}, {0x0251, 'a'}, {0x0261, 'g'}, {0x0269, 'i'}, {0x026A, 'i'}, {0x0274, 'n'},
+    {0x0280, 'r'}, {0x028F, 'y'}, {0x03B1, 'a'}, {0x03B2, 'b'}, {0x03B5, 'e'}, {0x03B7, 'n'},
+    {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'},
+    {0x03C5, 'u'}, {0x03C7, 'x'}, {0x03C9, 'w'}, {0x0430, 'a'}, {0x0432, 'b'}, {0x0435, 'e'},
+    {0x043A, 'k'}, {0x043C, 'm'}, {0x043D, 'h'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'},
+    {0x0442, 't'}, {0x0443, 'y'}, {0x0445, 'x'}, {0x0451, 'e'}, {0x0455, 's'}, {0x0456, 'i'},
+    {0x0457, 'i'}, {0x0458, 'j'}, {0x04BB, 'h'}, {0x04CF, 'l'}, {0x0501, 'd'}, {0x051B, 'q'},
+    {0x051D, 'w'}, {0x13A0, 'd'}, {0x13A1, 'r'}, {0x13A2, 't'}, {0x13AA, 'g'}, {0x13B3, 'w'},
+    {0x13DA, 's'}, {0x13DE, 'l'}, {0x1D00, 'a'}, {0x1D04, 'c'}, {0x1D05, 'd'}, {0x1D07, 'e'},
+    {0x1D0A, 'j'}, {0x1D0B, 'k'}, {0x1D0D, 'm'}, {0x1D0F, 'o'}, {0x1D18, 'p'}, {0x1D1B, 't'},
+    {0x1D1C, 'u'}, {0x1D20, 'v'}, {0x1D21, 'w'}, {0x1D22, 'z'},
+};
+
+static int confusable_latin(int32_t cp)
+{
+    size_t lo = 0, hi = sizeof confusables / sizeof confusables[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (confusables[mid].cp == cp)
+            return confusables[mid].latin;
+        if (confusables[mid].cp < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* What one normalized character is to the word splitter. */
+enum cls { C_SEP, C_LETTER, C_DIGIT, C_SYMBOL, C_SENT, C_THIN, C_QUOTE, C_DROP };
+
+static enum cls ascii_class(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        return C_LETTER;
+    if (c >= '0' && c <= '9')
+        return C_DIGIT;
+    switch (c) {
+    case '@': case '$': case '!': case '*': case '#': case '%':
+        return C_SYMBOL;
+    case '.': case '?': case ';': case ':': case '\n':
+        return C_SENT;
+    case ' ': case '-': case '_':
+        return C_THIN;
+    case '"':
+        return C_QUOTE;
+    default:
+        return C_SEP;
+    }
+}
+
+static int buf_reserve(token_list *tl, size_t extra)
+{
+    if (tl->blen + extra <= tl->bcap)
+        return 0;
+    size_t cap = tl->bcap ? tl->bcap * 2 : 256;
+    while (cap < tl->blen + extra)
+        cap *= 2;
+    char *p = realloc(tl->buf, cap);
+    if (!p)
+        return -1;
+    tl->buf = p;
+    tl->bcap = cap;
+    return 0;
+}
+
+static int tok_push(token_list *tl, const norm_token *t)
+{
+    if (tl->count == tl->cap) {
+        size_t cap = tl->cap ? tl->cap * 2 : 64;
+        norm_token *p = realloc(tl->toks, cap * sizeof *p);
+        if (!p)
+            return -1;
+        tl->toks = p;
+        tl->cap = cap;
+    }
+    tl->toks[tl->count++] = *t;
+    return 0;
+}
+
+/* The word being built, with the per-character spans needed to trim symbols at its edges. */
+typedef struct {
+    char text[256];
+    uint32_t cp_at[256], b_at[256], b_end[256]; /* span of the source character of each byte */
+    enum cls cls_at[256];
+    size_t len;
+    int foreign_letters, latin_letters;
+} word_buf;
+
+static void word_add(word_buf *w, const char *s, size_t n, enum cls cls, uint32_t cp, uint32_t b,
+                     uint32_t b_end)
+{
+    for (size_t i = 0; i < n && w->len < sizeof w->text - 1; i++) {
+        w->text[w->len] = s[i];
+        w->cp_at[w->len] = cp;
+        w->b_at[w->len] = b;
+        w->b_end[w->len] = b_end;
+        w->cls_at[w->len] = cls;
+        w->len++;
+    }
+}
+
+typedef struct {
+    token_list *tl;
+    word_buf w;
+    uint32_t sentence;
+    int thin_since_word;  /* separators since the last word were thin (space, dot, dash) */
+    int seps_since_word;
+    int in_quote;
+    size_t first_new;     /* first token added by this call */
+} splitter;
+
+static void sentence_end(splitter *sp);
+
+/* Ends the current word: trims edge symbols, records flags, appends the token. */
+/* Appends one finished word; lower=1 lower-cases ASCII while copying (the fast path). */
+static int emit_token(splitter *sp, const char *text, size_t n, int lower, uint16_t flags,
+                      uint32_t cp_a, uint32_t cp_b, uint32_t b_a, uint32_t b_b)
+{
+    token_list *tl = sp->tl;
+    if (buf_reserve(tl, n + 1) < 0)
+        return -1;
+    norm_token t = {
+        .off = (uint32_t)tl->blen,
+        .len = (uint32_t)n,
+        .start_cp = cp_a,
+        .end_cp = cp_b,
+        .start_b = b_a,
+        .end_b = b_b,
+        .sentence = sp->sentence,
+        .flags = flags,
+    };
+    if (tl->count > sp->first_new && sp->thin_since_word && sp->seps_since_word <= 2)
+        t.flags |= TOK_THIN_SEP;
+    if (sp->in_quote)
+        t.flags |= TOK_QUOTED;
+    char *dst = tl->buf + tl->blen;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (lower && c >= 'A' && c <= 'Z')
+            c += 32;
+        dst[i] = (char)c;
+        h = (h ^ c) * 1099511628211ULL;
+    }
+    t.hash = h;
+    tl->blen += n;
+    tl->buf[tl->blen++] = '\0';
+    if (tok_push(tl, &t) < 0)
+        return -1;
+    sp->thin_since_word = 1;
+    sp->seps_since_word = 0;
+    return 0;
+}
+
+/* Ends the current word: trims edge symbols, records flags, appends the token. */
+static int word_flush(splitter *sp)
+{
+    word_buf *w = &sp->w;
+    size_t a = 0, b = w->len;
+    /* Leading '#', '!', '*', '%' and trailing '!', '#', '%', '*' are punctuation, not letters. */
+    while (a < b && w->cls_at[a] == C_SYMBOL && strchr("#!*%", w->text[a]))
+        a++;
+    while (b > a && w->cls_at[b - 1] == C_SYMBOL && strchr("!#%*@", w->text[b - 1]))
+        b--;
+    uint16_t flags = 0;
+    int has_letter = 0;
+    for (size_t i = a; i < b; i++) {
+        if (w->cls_at[i] == C_LETTER)
+            has_letter = 1;
+        else if (w->cls_at[i] == C_DIGIT)
+            flags |= TOK_DIGIT;
+        else if (w->cls_at[i] == C_SYMBOL && !(i == a && w->text[i] == '@'))
+            flags |= TOK_SYMBOL;
+    }
+    int bang = 0; /* "shit!" ends a sentence although '!' was read as part of the word */
+    for (size_t i = b; i < w->len; i++)
+        bang |= w->text[i] == '!';
+    if (b > a && w->text[a] == '@')
+        flags |= TOK_AT;
+    if (has_letter)
+        flags |= TOK_LETTER;
+    if (w->foreign_letters && !w->latin_letters)
+        flags |= TOK_FOREIGN;
+    if (b > a) {
+        if (emit_token(sp, w->text + a, b - a, 0, flags, w->cp_at[a], w->cp_at[b - 1] + 1,
+                       w->b_at[a], w->b_end[b - 1]) < 0)
+            return -1;
+        if (bang)
+            sentence_end(sp);
+    }
+    w->len = 0;
+    w->foreign_letters = w->latin_letters = 0;
+    return 0;
+}
+
+static void separator(splitter *sp, enum cls cls, int c)
+{
+    sp->seps_since_word++;
+    if (cls != C_THIN && !(cls == C_SENT && c == '.'))
+        sp->thin_since_word = 0;
+    if (c == '\n' && sp->tl->count > sp->first_new)
+        sp->thin_since_word = 0;
+}
+
+static void sentence_end(splitter *sp)
+{
+    token_list *tl = sp->tl;
+    if (tl->count > sp->first_new && !(tl->toks[tl->count - 1].flags & TOK_SENT_END)) {
+        tl->toks[tl->count - 1].flags |= TOK_SENT_END;
+        sp->sentence++;
+    }
+}
+
+/* Feeds one normalized ASCII character. */
+static int feed_ascii(splitter *sp, unsigned char c, uint32_t cp, uint32_t b, uint32_t b_end)
+{
+    enum cls cls = ascii_class(c);
+    if (cls == C_LETTER || cls == C_DIGIT || cls == C_SYMBOL) {
+        char lc = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        /* '!' and '$' only belong to a word that is already going, '@' may start one. */
+        if (cls == C_SYMBOL && sp->w.len == 0 && !strchr("@$#*", c))
+            goto sep;
+        if (cls == C_LETTER)
+            sp->w.latin_letters++;
+        word_add(&sp->w, &lc, 1, cls, cp, b, b_end);
+        return 0;
+    }
+sep:
+    if (sp->w.len && word_flush(sp) < 0)
+        return -1;
+    if (c == '"')
+        sp->in_quote = !sp->in_quote;
+    separator(sp, cls, c);
+    if (cls == C_SENT || c == '!') {
+        /* A dot between single letters (f.u.c.k) or in a number is not a sentence end. */
+        if (!(c == '.' && sp->tl->count > sp->first_new &&
+              sp->tl->toks[sp->tl->count - 1].len == 1))
+            sentence_end(sp);
+    }
+    return 0;
+}
+
+/* Feeds one non-ASCII code point: decomposed, folded, look-alikes read as Latin. */
+static int feed_unicode(splitter *sp, int32_t cp, uint32_t cpi, uint32_t b, uint32_t b_end)
+{
+    utf8proc_int32_t out[16];
+    int boundclass = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(
+        cp, out, 16,
+        UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
+            UTF8PROC_IGNORE,
+        &boundclass);
+    if (n < 0 || n > 16)
+        return feed_ascii(sp, ' ', cpi, b, b_end);
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        int32_t c = out[i];
+        if (c < 0x80) {
+            if (feed_ascii(sp, (unsigned char)c, cpi, b, b_end) < 0)
+                return -1;
+            continue;
+        }
+        int latin = confusable_latin(c);
+        if (latin) {
+            char l = (char)latin;
+            word_add(&sp->w, &l, 1, C_LETTER, cpi, b, b_end);
+            continue;
+        }
+        switch (utf8proc_category(c)) {
+        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: {
+            utf8proc_uint8_t enc[4];
+            utf8proc_ssize_t el = utf8proc_encode_char(c, enc);
+            if (c < 0x250)
+                sp->w.latin_letters++;
+            else
+                sp->w.foreign_letters++;
+            word_add(&sp->w, (const char *)enc, (size_t)el, C_LETTER, cpi, b, b_end);
+            break;
+        }
+        case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        case UTF8PROC_CATEGORY_CF:
+            break; /* invisible inside a word */
+        default:
+            if (c == 0x2019 || c == 0x2018)
+                break; /* curly apostrophes split like ASCII ones below */
+            if (c == 0x201C || c == 0x201D) {
+                if (feed_ascii(sp, '"', cpi, b, b_end) < 0)
+                    return -1;
+                break;
+            }
+            if (c == 0x2026 || c == 0x3002) {
+                if (feed_ascii(sp, '.', cpi, b, b_end) < 0)
+                    return -1;
+                break;
+            }
+            if (feed_ascii(sp, ',', cpi, b, b_end) < 0)
+                return -1;
+        }
+        if (c == 0x2019 || c == 0x2018) {
+            if (feed_ascii(sp, '\'', cpi, b, b_end) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int normalize_text(const char *text, size_t len, token_list *out)
+{
+    splitter sp = {.tl = out, .first_new = out->count};
+    const unsigned char *s = (const unsigned char *)text;
+    uint32_t cpi = 0;
+    size_t i = 0;
+    while (i < len) {
+        /* Fast path: a plain ASCII word followed by an ASCII separator is copied in one go. */
+        if (sp.w.len == 0 && s[i] < 0x80 && (ascii_class(s[i]) == C_LETTER ||
+                                            ascii_class(s[i]) == C_DIGIT)) {
+            size_t j = i;
+            uint16_t flags = 0;
+            while (j < len && s[j] < 0x80) {
+                enum cls c = ascii_class(s[j]);
+                if (c == C_LETTER)
+                    flags |= TOK_LETTER;
+                else if (c == C_DIGIT)
+                    flags |= TOK_DIGIT;
+                else
+                    break;
+                j++;
+            }
+            if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL)) {
+                if (emit_token(&sp, text + i, j - i, 1, flags, cpi, cpi + (uint32_t)(j - i),
+                               (uint32_t)i, (uint32_t)j) < 0)
+                    return -1;
+                cpi += (uint32_t)(j - i);
+                i = j;
+                continue;
+            }
+        }
+        if (s[i] < 0x80) {
+            if (feed_ascii(&sp, s[i], cpi, (uint32_t)i, (uint32_t)i + 1) < 0)
+                return -1;
+            i++;
+        } else {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (n <= 0) {
+                n = 1; /* invalid byte: callers validate first; never loop forever */
+                cp = ' ';
+            }
+            if (feed_unicode(&sp, cp, cpi, (uint32_t)i, (uint32_t)(i + (size_t)n)) < 0)
+                return -1;
+            i += (size_t)n;
+        }
+        cpi++;
+    }
+    if (sp.w.len && word_flush(&sp) < 0)
+        return -1;
+    sentence_end(&sp);
+    return 0;
+}
+
+char *normalize_term(const char *term)
+{
+    token_list tl = {0};
+    if (normalize_text(term, strlen(term), &tl) < 0) {
+        token_list_free(&tl);
+        return NULL;
+    }
+    size_t need = 1;
+    for (size_t i = 0; i < tl.count; i++)
+        need += tl.toks[i].len + 1;
+    char *s = malloc(need), *p = s;
+    if (s) {
+        for (size_t i = 0; i < tl.count; i++) {
+            if (i)
+                *p++ = ' ';
+            memcpy(p, token_text(&tl, &tl.toks[i]), tl.toks[i].len);
+            p += tl.toks[i].len;
+        }
+        *p = '\0';
+    }
+    token_list_free(&tl);
+    return s;
+}
+
+void token_list_reset(token_list *tl)
+{
+    tl->count = 0;
+    tl->blen = 0;
+}
+
+void token_list_free(token_list *tl)
+{
+    free(tl->toks);
+    free(tl->buf);
+    memset(tl, 0, sizeof *tl);
+}

@@ -1,0 +1,1136 @@
+/* rules.c - reads a rules directory and compiles it into an immutable rule set. */
+#include "ruleset_impl.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "normalize.h"
+
+static const char *const category_names[CAT__COUNT] = {"profanity", "personal_attack",
+                                                       "ethnic_slur"};
+
+const char *category_name(mod_category cat)
+{
+    return (unsigned)cat < CAT__COUNT ? category_names[cat] : "unknown";
+}
+
+int category_from_name(const char *name)
+{
+    for (int i = 0; i < CAT__COUNT; i++)
+        if (strcmp(name, category_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- diagnostics ---- */
+
+static void diag_add(rule_diags *d, diag_severity sev, const char *file, int line, int col,
+                     const char *hint, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static void diag_add(rule_diags *d, diag_severity sev, const char *file, int line, int col,
+                     const char *hint, const char *fmt, ...)
+{
+    if (!d)
+        return;
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        rule_diag *p = realloc(d->items, cap * sizeof *p);
+        if (!p)
+            return;
+        d->items = p;
+        d->cap = cap;
+    }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    d->items[d->count++] = (rule_diag){
+        .severity = sev,
+        .file = strdup(file ? file : ""),
+        .line = line,
+        .col = col,
+        .message = strdup(msg),
+        .hint = hint ? strdup(hint) : NULL,
+    };
+}
+
+void diags_free(rule_diags *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        free(d->items[i].file);
+        free(d->items[i].message);
+        free(d->items[i].hint);
+    }
+    free(d->items);
+    memset(d, 0, sizeof *d);
+}
+
+size_t diags_errors(const rule_diags *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->count; i++)
+        n += d->items[i].severity == DIAG_ERROR;
+    return n;
+}
+
+char *diag_format(const rule_diag *d)
+{
+    char *s = NULL;
+    const char *sev = d->severity == DIAG_ERROR ? "error" : "warning";
+    int n;
+    if (d->line > 0)
+        n = asprintf(&s, "%s:%d:%d: %s: %s%s%s%s", d->file, d->line, d->col ? d->col : 1, sev,
+                     d->message, d->hint ? " (hint: " : "", d->hint ? d->hint : "",
+                     d->hint ? ")" : "");
+    else
+        n = asprintf(&s, "%s: %s: %s%s%s%s", d->file, sev, d->message, d->hint ? " (hint: " : "",
+                     d->hint ? d->hint : "", d->hint ? ")" : "");
+    return n < 0 ? NULL : s;
+}
+
+/* ---- building blocks ---- */
+
+#define GROW(arr, n, cap)                                                                  \
+    do {                                                                                   \
+        if ((n) == (cap)) {                                                                \
+            size_t ncap_ = (cap) ? (size_t)(cap) * 2 : 16;                                 \
+            void *p_ = realloc((arr), ncap_ * sizeof *(arr));                              \
+            if (!p_)                                                                       \
+                abort();                                                                   \
+            (arr) = p_;                                                                    \
+            memset((arr) + (cap), 0, (ncap_ - (size_t)(cap)) * sizeof *(arr));             \
+            (cap) = ncap_;                                                                 \
+        }                                                                                  \
+    } while (0)
+
+static uint32_t word_id(mod_ruleset *rs, const char *text, word_kind kind)
+{
+    char key[300];
+    int n = snprintf(key, sizeof key, "%d:%s", (int)kind, text);
+    int added;
+    uint32_t *v = strmap_put(&rs->word_ids, key, (size_t)n, rs->n_words, &added);
+    if (!v)
+        abort();
+    if (added) {
+        GROW(rs->words, rs->n_words, rs->cap_words);
+        rs->words[rs->n_words++] = (lex_word){.text = strdup(text), .kind = kind};
+    }
+    return *v;
+}
+
+static uint32_t set_new(mod_ruleset *rs, const char *name, const char *file, int line)
+{
+    GROW(rs->sets, rs->n_sets, rs->cap_sets);
+    rs->sets[rs->n_sets] = (lex_set){.name = strdup(name), .file = file, .line = line};
+    return rs->n_sets++;
+}
+
+static void term_add(mod_ruleset *rs, uint32_t set, const u32vec *words)
+{
+    /* A term already in the set is not added twice. */
+    for (uint32_t i = 0; i < rs->sets[set].terms.n; i++) {
+        lex_term *t = &rs->terms[rs->sets[set].terms.v[i]];
+        if (t->words.n == words->n && !memcmp(t->words.v, words->v, words->n * sizeof(uint32_t)))
+            return;
+    }
+    GROW(rs->terms, rs->n_terms, rs->cap_terms);
+    lex_term *t = &rs->terms[rs->n_terms];
+    for (uint32_t i = 0; i < words->n; i++)
+        u32vec_push(&t->words, words->v[i]);
+    u32vec_push(&t->sets, set);
+    u32vec_push(&rs->sets[set].terms, rs->n_terms++);
+}
+
+/*
+ * Parses one term ("idiot", "piece of shit", "fuck*", "*fuck*") into word ids.
+ * Returns 0, or -1 with a message in why.
+ */
+static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, const char **why)
+{
+    char buf[256];
+    size_t n = strlen(raw);
+    if (n == 0 || n >= sizeof buf) {
+        *why = n ? "term is too long" : "empty term";
+        return -1;
+    }
+    memcpy(buf, raw, n + 1);
+    out->n = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        size_t wl = strlen(w);
+        word_kind kind = W_EXACT;
+        if (wl > 2 && w[0] == '*' && w[wl - 1] == '*') {
+            kind = W_INFIX;
+            w[wl - 1] = '\0';
+            w++;
+        } else if (wl > 1 && w[wl - 1] == '*') {
+            kind = W_PREFIX;
+            w[wl - 1] = '\0';
+        } else if (strchr(w, '*')) {
+            *why = "'*' may only end a word (word*) or surround it (*word*)";
+            return -1;
+        }
+        char *norm = normalize_term(w);
+        if (!norm || !*norm) {
+            free(norm);
+            *why = "term has no letters or digits after normalization";
+            return -1;
+        }
+        if (kind != W_EXACT && strchr(norm, ' ')) {
+            free(norm);
+            *why = "a wildcard word must be a single word";
+            return -1;
+        }
+        if (kind != W_EXACT && strlen(norm) < 3) {
+            free(norm);
+            *why = "a wildcard needs at least 3 letters before it";
+            return -1;
+        }
+        char *save2 = NULL;
+        for (char *p = strtok_r(norm, " ", &save2); p; p = strtok_r(NULL, " ", &save2))
+            u32vec_push(out, word_id(rs, p, kind));
+        free(norm);
+    }
+    if (!out->n) {
+        *why = "empty term";
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- files ---- */
+
+typedef struct {
+    const char *file; /* relative name, owned by rs->files */
+    char *text;       /* mutable copy split into lines */
+    char **lines;
+    int n_lines;
+} src_file;
+
+static void split_lines(src_file *sf, const char *content, size_t len)
+{
+    sf->text = malloc(len + 1);
+    memcpy(sf->text, content, len);
+    sf->text[len] = '\0';
+    int cap = 64;
+    sf->lines = malloc(cap * sizeof *sf->lines);
+    char *p = sf->text;
+    while (*p || p == sf->text) {
+        if (sf->n_lines == cap) {
+            cap *= 2;
+            sf->lines = realloc(sf->lines, cap * sizeof *sf->lines);
+        }
+        sf->lines[sf->n_lines++] = p;
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (nl > p && nl[-1] == '\r')
+            nl[-1] = '\0';
+        p = nl + 1;
+        if (!*p)
+            break;
+    }
+}
+
+/* Cuts a '#' comment off (outside double quotes). */
+static void strip_comment(char *line)
+{
+    int q = 0;
+    for (char *p = line; *p; p++) {
+        if (*p == '"')
+            q = !q;
+        else if (*p == '#' && !q) {
+            *p = '\0';
+            break;
+        }
+    }
+    size_t n = strlen(line);
+    while (n && isspace((unsigned char)line[n - 1]))
+        line[--n] = '\0';
+}
+
+static char *skip_space(char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* "# expect block: "text"" -> an example. Returns 1 when the line is an example. */
+static int parse_example(mod_ruleset *rs, rule_diags *diags, const char *file, int line,
+                         const char *raw)
+{
+    const char *p = raw;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '#')
+        return 0;
+    p++;
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "expect ", 7) != 0)
+        return 0;
+    p += 7;
+    const char *colon = strchr(p, ':');
+    const char *q1 = colon ? strchr(colon, '"') : NULL;
+    const char *q2 = q1 ? strrchr(q1 + 1, '"') : NULL;
+    char verdict[16] = "";
+    if (colon && (size_t)(colon - p) < sizeof verdict) {
+        memcpy(verdict, p, (size_t)(colon - p));
+        verdict[colon - p] = '\0';
+    }
+    if (!q1 || !q2 || (strcmp(verdict, "accept") && strcmp(verdict, "hold") &&
+                       strcmp(verdict, "block"))) {
+        diag_add(diags, DIAG_ERROR, file, line, (int)(p - raw) + 1,
+                 "write: # expect block: \"the comment\"",
+                 "malformed example: expected accept, hold or block, a colon and a quoted text");
+        return 1;
+    }
+    GROW(rs->examples, rs->n_examples, rs->cap_examples);
+    rule_example *ex = &rs->examples[rs->n_examples++];
+    ex->file = strdup(file);
+    ex->line = line;
+    ex->expected = strdup(verdict);
+    ex->text = strndup(q1 + 1, (size_t)(q2 - q1 - 1));
+    ex->rule = NULL;
+    return 1;
+}
+
+/* First pass over a file: set definitions "@name = a, b" / "@name += c", with continuation. */
+static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
+{
+    int open_set = -1;
+    for (int i = 0; i < sf->n_lines; i++) {
+        char line[4096];
+        snprintf(line, sizeof line, "%s", sf->lines[i]);
+        int continuation = (line[0] == ' ' || line[0] == '\t');
+        strip_comment(line);
+        char *p = skip_space(line);
+        if (!*p)
+            continue;
+        char *terms;
+        if (*p == '@') {
+            char *eq = strchr(p, '=');
+            if (!eq) {
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
+                         "write: @name = term, term", "set definition without '='");
+                open_set = -1;
+                continue;
+            }
+            int extend = eq > p && eq[-1] == '+';
+            char *name_end = extend ? eq - 1 : eq;
+            while (name_end > p && isspace((unsigned char)name_end[-1]))
+                name_end--;
+            char name[128];
+            size_t nl = (size_t)(name_end - p);
+            if (nl < 2 || nl >= sizeof name) {
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1, NULL,
+                         "bad set name");
+                open_set = -1;
+                continue;
+            }
+            memcpy(name, p, nl);
+            name[nl] = '\0';
+            for (size_t k = 1; k < nl; k++)
+                if (!isalnum((unsigned char)name[k]) && name[k] != '_' && name[k] != '-') {
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + (int)k + 1,
+                             "set names use letters, digits, '_' and '-'",
+                             "bad character in set name %s", name);
+                    goto next;
+                }
+            uint32_t *existing = strmap_get(&rs->set_ids, name, nl);
+            if (existing && !extend)
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
+                         "use '+=' to add terms to a set defined elsewhere",
+                         "set %s is already defined at %s:%d", name,
+                         rs->sets[*existing].file, rs->sets[*existing].line);
+            if (!existing && extend)
+                diag_add(diags, DIAG_WARNING, sf->file, i + 1, (int)(p - line) + 1, NULL,
+                         "'+=' on set %s that is not defined yet; it is created here", name);
+            if (!existing) {
+                uint32_t id = set_new(rs, name, sf->file, i + 1);
+                strmap_put(&rs->set_ids, name, nl, id, NULL);
+                open_set = (int)id;
+            } else {
+                open_set = (int)*existing;
+            }
+            terms = eq + 1;
+        } else if (continuation && open_set >= 0) {
+            terms = p;
+        } else {
+            open_set = -1;
+            continue;
+        }
+        {
+            char *save = NULL;
+            for (char *t = strtok_r(terms, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                t = skip_space(t);
+                size_t tl = strlen(t);
+                while (tl && isspace((unsigned char)t[tl - 1]))
+                    t[--tl] = '\0';
+                if (!tl)
+                    continue;
+                u32vec words = {0};
+                const char *why = NULL;
+                if (parse_term(rs, t, &words, &why) < 0)
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
+                             "%s: \"%s\"", why, t);
+                else
+                    term_add(rs, (uint32_t)open_set, &words);
+                u32vec_free(&words);
+            }
+        }
+    next:;
+    }
+}
+
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < 0 || v > 1000)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Appends a literal phrase (words) as an anonymous set; returns its id. */
+static uint32_t literal_set(mod_ruleset *rs, const char *phrase, const char *file, int line,
+                            const char **why)
+{
+    u32vec words = {0};
+    if (parse_term(rs, phrase, &words, why) < 0) {
+        u32vec_free(&words);
+        return UINT32_MAX;
+    }
+    uint32_t id = set_new(rs, "", file, line);
+    term_add(rs, id, &words);
+    u32vec_free(&words);
+    return id;
+}
+
+/* Second pass: rules "NAME WEIGHT PATTERN [unless @SET [~N]]". */
+static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diags)
+{
+    size_t first_example = rs->n_examples;
+    for (int i = 0; i < sf->n_lines; i++) {
+        if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
+            continue;
+        char line[4096];
+        snprintf(line, sizeof line, "%s", sf->lines[i]);
+        if (line[0] == ' ' || line[0] == '\t')
+            continue; /* set continuation, handled in the first pass */
+        strip_comment(line);
+        char *p = skip_space(line);
+        if (!*p || *p == '@')
+            continue;
+        if (cat < 0) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                     "rules go in profanity.rules, personal_attack.rules or ethnic_slur.rules",
+                     "only set definitions (@name = ...) belong in this file");
+            continue;
+        }
+        /* Split into whitespace-separated fields, remembering columns. */
+        char *fields[128];
+        int cols[128], nf = 0;
+        for (char *q = p; *q && nf < 128;) {
+            q = skip_space(q);
+            if (!*q)
+                break;
+            cols[nf] = (int)(q - line) + 1;
+            fields[nf++] = q;
+            while (*q && *q != ' ' && *q != '\t')
+                q++;
+            if (*q)
+                *q++ = '\0';
+        }
+        if (nf < 3) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf ? nf - 1 : 0],
+                     "write: NAME WEIGHT PATTERN, e.g. idiot 3 idiot",
+                     "a rule needs a name, a weight and a pattern");
+            continue;
+        }
+        const char *name = fields[0];
+        int bad = 0;
+        for (const char *c = name; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+                bad = 1;
+        if (bad) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[0],
+                     "rule names use letters, digits, '_' and '-'", "bad rule name \"%s\"",
+                     name);
+            continue;
+        }
+        double weight;
+        if (parse_number(fields[1], &weight) < 0) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[1],
+                     "the weight is a number from 0 to 1000", "bad weight \"%s\"", fields[1]);
+            continue;
+        }
+        rule_def r = {.cat = (mod_category)cat, .weight = weight, .file = sf->file, .line = i + 1};
+        if (asprintf(&r.name, "%s.%s", category_name((mod_category)cat), name) < 0)
+            abort();
+        r.source = strdup(sf->lines[i]);
+        int ok = 1;
+        gap_kind pending_gap = GAP_NONE;
+        uint32_t pending_n = 0;
+        char phrase[1024] = "";
+        int phrase_col = 0;
+        int in_unless = 0;
+        rule_elem elems[32];
+        uint32_t ne = 0;
+        rule_unless unl[8];
+        uint32_t nu = 0;
+
+#define FLUSH_PHRASE()                                                                     \
+    do {                                                                                   \
+        if (phrase[0]) {                                                                   \
+            const char *why_ = NULL;                                                       \
+            uint32_t s_ = literal_set(rs, phrase, sf->file, i + 1, &why_);                 \
+            if (s_ == UINT32_MAX) {                                                        \
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, phrase_col, NULL, "%s: \"%s\"", \
+                         why_, phrase);                                                    \
+                ok = 0;                                                                    \
+            } else if (ne < 32) {                                                          \
+                elems[ne++] = (rule_elem){.set = s_,                                       \
+                                          .gap = ne ? (pending_gap ? pending_gap : GAP_ADJACENT) \
+                                                    : GAP_NONE,                            \
+                                          .n = pending_n};                                 \
+                pending_gap = GAP_NONE;                                                    \
+                pending_n = 0;                                                             \
+            }                                                                              \
+            phrase[0] = '\0';                                                              \
+        }                                                                                  \
+    } while (0)
+
+        for (int f = 2; f < nf && ok; f++) {
+            char *tok = fields[f];
+            if (strcmp(tok, "unless") == 0) {
+                FLUSH_PHRASE();
+                if (in_unless == 1) {
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                             "'unless' needs a @set after it");
+                    ok = 0;
+                }
+                in_unless = 1;
+                continue;
+            }
+            if ((tok[0] == '~' || (tok[0] == '.' && tok[1] == '.')) ) {
+                const char *num = tok + (tok[0] == '~' ? 1 : 2);
+                char *end;
+                long n = strtol(num, &end, 10);
+                if (!*num || *end || n < 0 || n > 50) {
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                             "write ~N or ..N with N from 0 to 50", "bad distance \"%s\"", tok);
+                    ok = 0;
+                    break;
+                }
+                if (in_unless == 2) {
+                    unl[nu - 1].n = (int)n;
+                    in_unless = 3;
+                    continue;
+                }
+                FLUSH_PHRASE();
+                if (!ne || in_unless) {
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                             "a distance must stand between two elements");
+                    ok = 0;
+                    break;
+                }
+                pending_gap = tok[0] == '~' ? GAP_WINDOW : GAP_ORDERED;
+                pending_n = (uint32_t)n;
+                continue;
+            }
+            if (tok[0] == '@') {
+                uint32_t *sid = strmap_get(&rs->set_ids, tok, strlen(tok));
+                if (!sid) {
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                             "define it with: @name = term, term", "unknown set %s", tok);
+                    ok = 0;
+                    break;
+                }
+                rs->sets[*sid].used = 1;
+                if (in_unless) {
+                    if (in_unless != 1 || nu >= 8) {
+                        diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                                 "write: unless @set ~N");
+                        ok = 0;
+                        break;
+                    }
+                    unl[nu++] = (rule_unless){.set = *sid, .n = -1};
+                    in_unless = 2;
+                    continue;
+                }
+                FLUSH_PHRASE();
+                if (ne < 32)
+                    elems[ne++] = (rule_elem){
+                        .set = *sid,
+                        .gap = ne ? (pending_gap ? pending_gap : GAP_ADJACENT) : GAP_NONE,
+                        .n = pending_n};
+                pending_gap = GAP_NONE;
+                pending_n = 0;
+                continue;
+            }
+            if (in_unless) {
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                         "write: unless @set ~N", "'unless' takes a @set, not \"%s\"", tok);
+                ok = 0;
+                break;
+            }
+            if (!phrase[0])
+                phrase_col = cols[f];
+            else
+                strncat(phrase, " ", sizeof phrase - strlen(phrase) - 1);
+            strncat(phrase, tok, sizeof phrase - strlen(phrase) - 1);
+        }
+        FLUSH_PHRASE();
+#undef FLUSH_PHRASE
+        if (ok && in_unless == 1) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
+                     "'unless' needs a @set after it");
+            ok = 0;
+        }
+        if (ok && pending_gap) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
+                     "a distance must be followed by an element");
+            ok = 0;
+        }
+        if (ok && !ne) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[2], NULL, "empty pattern");
+            ok = 0;
+        }
+        for (uint32_t k = 0; ok && k < rs->n_rules; k++)
+            if (strcmp(rs->rules[k].name, r.name) == 0) {
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[0],
+                         "rule names are stable identifiers: pick another",
+                         "rule %s is already defined at %s:%d", r.name, rs->rules[k].file,
+                         rs->rules[k].line);
+                ok = 0;
+            }
+        if (!ok) {
+            free(r.name);
+            free(r.source);
+            continue;
+        }
+        r.elems = malloc(ne * sizeof *r.elems);
+        memcpy(r.elems, elems, ne * sizeof *elems);
+        r.n_elems = ne;
+        if (nu) {
+            r.unless = malloc(nu * sizeof *r.unless);
+            memcpy(r.unless, unl, nu * sizeof *unl);
+            r.n_unless = nu;
+        }
+        GROW(rs->rules, rs->n_rules, rs->cap_rules);
+        rs->rules[rs->n_rules++] = r;
+        rs->rule_count[cat]++;
+        /* Examples just above a rule belong to it. */
+        for (size_t e = first_example; e < rs->n_examples; e++)
+            if (!rs->examples[e].rule)
+                rs->examples[e].rule = strdup(r.name);
+        first_example = rs->n_examples;
+    }
+}
+
+static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
+{
+    policy_config *pc = &rs->policy;
+    for (int i = 0; i < sf->n_lines; i++) {
+        if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
+            continue;
+        char line[1024];
+        snprintf(line, sizeof line, "%s", sf->lines[i]);
+        strip_comment(line);
+        char *p = skip_space(line);
+        if (!*p)
+            continue;
+        char key[64], a[64] = "", b[64] = "", c[64] = "";
+        int n = sscanf(p, "%63s %63s %63s %63s", key, a, b, c);
+        if (strcmp(key, "strikes") == 0) {
+            char *args[3] = {a, b, c};
+            for (int k = 0; k < n - 1; k++) {
+                char *eq = strchr(args[k], '=');
+                long v = eq ? strtol(eq + 1, NULL, 10) : -1;
+                if (!eq || v < 0) {
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                             "write: strikes window=30d probation=3 ban=5",
+                             "bad strikes setting \"%s\"", args[k]);
+                    continue;
+                }
+                *eq = '\0';
+                char unit = eq[1 + strspn(eq + 1, "0123456789")];
+                if (strcmp(args[k], "window") == 0)
+                    pc->strike_window_s = v * (unit == 'h' ? 3600 : unit == 'm' ? 60 :
+                                               unit == 's' ? 1 : 86400);
+                else if (strcmp(args[k], "probation") == 0)
+                    pc->probation_strikes = (int)v;
+                else if (strcmp(args[k], "ban") == 0)
+                    pc->ban_strikes = (int)v;
+                else
+                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                             "settings are window, probation and ban", "unknown setting \"%s\"",
+                             args[k]);
+            }
+            continue;
+        }
+        double hold, block;
+        if (n != 3 || parse_number(a, &hold) < 0 || parse_number(b, &block) < 0) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                     "write: CATEGORY HOLD BLOCK, e.g. profanity 3 10",
+                     "expected a category and two scores");
+            continue;
+        }
+        if (block < hold)
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
+                     "the block score (%g) is below the hold score (%g)", block, hold);
+        int cat = category_from_name(key);
+        if (strcmp(key, "total") == 0) {
+            pc->total_hold = hold;
+            pc->total_block = block;
+        } else if (cat >= 0) {
+            pc->hold[cat] = hold;
+            pc->block[cat] = block;
+        } else {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                     "categories are profanity, personal_attack, ethnic_slur and total",
+                     "unknown category \"%s\"", key);
+        }
+    }
+}
+
+static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
+{
+    for (int i = 0; i < sf->n_lines; i++) {
+        if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
+            continue;
+        char line[1024];
+        snprintf(line, sizeof line, "%s", sf->lines[i]);
+        strip_comment(line);
+        char *p = skip_space(line);
+        if (!*p)
+            continue;
+        char *norm = normalize_term(p);
+        if (!norm || !*norm) {
+            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
+                     "allowed term has no letters or digits");
+            free(norm);
+            continue;
+        }
+        if (!strchr(norm, ' '))
+            strmap_put(&rs->allow_words, norm, strlen(norm), 1, NULL);
+        u32vec words = {0};
+        const char *why = NULL;
+        if (parse_term(rs, norm, &words, &why) == 0)
+            term_add(rs, rs->allow_set, &words);
+        u32vec_free(&words);
+        free(norm);
+    }
+}
+
+/* ---- derived indexes ---- */
+
+static void surface_add(mod_ruleset *rs, const char *form, uint32_t wid)
+{
+    int added;
+    uint32_t *idx = strmap_put(&rs->surface, form, strlen(form), rs->n_surface, &added);
+    if (added) {
+        GROW(rs->surface_words, rs->n_surface, rs->cap_surface);
+        rs->n_surface++;
+    }
+    u32vec_add_unique(&rs->surface_words[*idx], wid);
+    strmap_put(&rs->rule_vocab, form, strlen(form), 1, NULL);
+}
+
+typedef struct {
+    const char *want;
+    int found;
+} stem_probe;
+
+static int stem_is(const char *stem, void *ctx)
+{
+    stem_probe *sp = ctx;
+    if (strcmp(stem, sp->want) == 0)
+        sp->found = 1;
+    return sp->found;
+}
+
+/* Adds the regular inflections of an exact word that hunspell stems back to it. */
+static void add_inflections(mod_ruleset *rs, uint32_t wid)
+{
+    const char *w = rs->words[wid].text;
+    size_t n = strlen(w);
+    if (n < 3 || n > 40 || strspn(w, "abcdefghijklmnopqrstuvwxyz") != n)
+        return;
+    static const char *const endings[] = {"s", "es", "ed", "d", "ing", "er", "ers", "y", "ies",
+                                          "ied", "ier", "iest", "est"};
+    char cand[64];
+    int english = speller_is_english(w);
+    char last = w[n - 1];
+    for (size_t e = 0; e < sizeof endings / sizeof endings[0]; e++) {
+        const char *end = endings[e];
+        for (int variant = 0; variant < 3; variant++) {
+            if (variant == 0)
+                snprintf(cand, sizeof cand, "%s%s", w, end);
+            else if (variant == 1 && last == 'e' && (end[0] == 'e' || end[0] == 'i'))
+                snprintf(cand, sizeof cand, "%.*s%s", (int)(n - 1), w, end);
+            else if (variant == 1 && last == 'y' && end[0] == 'i')
+                snprintf(cand, sizeof cand, "%.*s%s", (int)(n - 1), w, end);
+            else if (variant == 2 && !strchr("aeiouywx", last) && strchr("aeiou", w[n - 2]) &&
+                     (end[0] == 'e' || end[0] == 'i' || end[0] == 'y'))
+                snprintf(cand, sizeof cand, "%s%c%s", w, last, end);
+            else
+                continue;
+            if (strmap_get(&rs->surface, cand, strlen(cand)))
+                continue;
+            stem_probe sp = {.want = w};
+            if (speller_is_english(cand))
+                speller_stems(cand, stem_is, &sp);
+            else if (!english && (strcmp(end, "s") == 0 || strcmp(end, "es") == 0))
+                sp.found = variant == 0; /* not English either way: a plain plural */
+            if (sp.found)
+                surface_add(rs, cand, wid);
+        }
+    }
+}
+
+static void near_add(mod_ruleset *rs, const char *key, size_t klen, uint32_t wid)
+{
+    int added;
+    uint32_t *idx = strmap_put(&rs->near_index, key, klen, rs->n_near, &added);
+    if (added) {
+        GROW(rs->near_lists, rs->n_near, rs->cap_near);
+        rs->n_near++;
+    }
+    u32vec_add_unique(&rs->near_lists[*idx], wid);
+}
+
+static void build_indexes(mod_ruleset *rs)
+{
+    /* Words that rules use as elements (not only as "unless" guards) are the vocabulary that
+     * near-miss spellings and masked letters may be read as. */
+    uint8_t *element_word = calloc(rs->n_words + 1, 1);
+    for (uint32_t r = 0; r < rs->n_rules; r++)
+        for (uint32_t e = 0; e < rs->rules[r].n_elems; e++) {
+            lex_set *s = &rs->sets[rs->rules[r].elems[e].set];
+            for (uint32_t t = 0; t < s->terms.n; t++) {
+                lex_term *term = &rs->terms[s->terms.v[t]];
+                if (term->words.n == 1)
+                    element_word[term->words.v[0]] = 1;
+            }
+        }
+    rs->terms_by_first = calloc(rs->n_words + 1, sizeof *rs->terms_by_first);
+    for (uint32_t t = 0; t < rs->n_terms; t++)
+        u32vec_push(&rs->terms_by_first[rs->terms[t].words.v[0]], t);
+    rs->rules_by_set = calloc(rs->n_sets + 1, sizeof *rs->rules_by_set);
+    for (uint32_t r = 0; r < rs->n_rules; r++)
+        u32vec_push(&rs->rules_by_set[rs->rules[r].elems[0].set], r);
+
+    for (uint32_t w = 0; w < rs->n_words; w++) {
+        lex_word *lw = &rs->words[w];
+        if (lw->kind == W_EXACT) {
+            surface_add(rs, lw->text, w);
+        } else if (lw->kind == W_PREFIX) {
+            strmap_put(&rs->prefixes, lw->text, strlen(lw->text), w, NULL);
+            strmap_put(&rs->rule_vocab, lw->text, strlen(lw->text), 1, NULL);
+        } else {
+            u32vec_push(&rs->infixes, w);
+            strmap_put(&rs->rule_vocab, lw->text, strlen(lw->text), 1, NULL);
+        }
+    }
+    uint32_t n_exact = rs->n_words;
+    for (uint32_t w = 0; w < n_exact; w++)
+        if (rs->words[w].kind == W_EXACT && element_word[w])
+            add_inflections(rs, w);
+
+    /* Near-miss index: each vocabulary word and its one-letter deletions. */
+    const char **vocab = malloc((rs->n_words + 1) * sizeof *vocab);
+    size_t n_vocab = 0;
+    for (uint32_t w = 0; w < rs->n_words; w++) {
+        const char *t = rs->words[w].text;
+        size_t n = strlen(t);
+        if (!element_word[w] || rs->words[w].kind == W_INFIX || n < 4 || n > 30 ||
+            strspn(t, "abcdefghijklmnopqrstuvwxyz") != n)
+            continue;
+        vocab[n_vocab++] = t;
+        near_add(rs, t, n, w);
+        char del[32];
+        for (size_t k = 0; k < n; k++) {
+            memcpy(del, t, k);
+            memcpy(del + k, t + k + 1, n - k - 1);
+            near_add(rs, del, n - 1, w);
+        }
+        if (n > rs->max_len)
+            rs->max_len = (uint32_t)n;
+    }
+    rs->by_length = calloc(rs->max_len + 1, sizeof *rs->by_length);
+    for (uint32_t w = 0; w < rs->n_words; w++) {
+        size_t n = strlen(rs->words[w].text);
+        if (element_word[w] && rs->words[w].kind == W_EXACT && n >= 3 && n <= rs->max_len)
+            u32vec_push(&rs->by_length[n], w);
+    }
+    if (n_vocab)
+        rs->vocab = speller_vocab_new(vocab, n_vocab);
+    free(vocab);
+    free(element_word);
+}
+
+/* ---- loading ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static atomic_uint_fast64_t generation_counter;
+
+int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_error *err)
+{
+    rule_diags local = {0};
+    if (!diags)
+        diags = &local;
+    size_t errors_before = diags_errors(diags);
+    DIR *d = opendir(dir);
+    if (!d) {
+        diag_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "cannot open rules directory: %s",
+                 strerror(errno));
+        err_set(err, ERR_RULES, "%s: cannot open rules directory: %s", dir, strerror(errno));
+        diags_free(&local);
+        return -1;
+    }
+    char *names[256];
+    size_t n_names = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n_names < 256) {
+        const char *nm = de->d_name;
+        size_t l = strlen(nm);
+        if (nm[0] == '.')
+            continue;
+        if ((l > 6 && strcmp(nm + l - 6, ".rules") == 0) || strcmp(nm, "allow.list") == 0 ||
+            strcmp(nm, "policy.conf") == 0)
+            names[n_names++] = strdup(nm);
+    }
+    closedir(d);
+    qsort(names, n_names, sizeof *names, cmp_str);
+
+    mod_ruleset *rs = calloc(1, sizeof *rs);
+    atomic_init(&rs->refs, 1);
+    rs->generation = atomic_fetch_add(&generation_counter, 1) + 1;
+    rs->files = calloc(n_names + 1, sizeof *rs->files);
+    rs->allow_set = set_new(rs, "@allow", "allow.list", 0);
+    rs->mention_set = set_new(rs, "@mention", "(built in)", 0);
+    strmap_put(&rs->set_ids, "@mention", 8, rs->mention_set, NULL);
+    rs->sets[rs->mention_set].used = 1;
+
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    src_file *srcs = calloc(n_names + 1, sizeof *srcs);
+    int have_policy = 0;
+    for (size_t i = 0; i < n_names; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        size_t len = 0;
+        char *content = read_file(path, &len);
+        if (!content) {
+            diag_add(diags, DIAG_ERROR, names[i], 0, 0, NULL, "cannot read: %s",
+                     strerror(errno));
+            free(names[i]);
+            continue;
+        }
+        rule_file *rf = &rs->files[rs->n_files++];
+        rf->name = names[i];
+        rf->content = content;
+        rf->len = len;
+        EVP_DigestUpdate(md, rf->name, strlen(rf->name) + 1);
+        EVP_DigestUpdate(md, content, len);
+        EVP_DigestUpdate(md, "", 1);
+        srcs[rs->n_files - 1].file = rf->name;
+        split_lines(&srcs[rs->n_files - 1], content, len);
+        if (strcmp(rf->name, "policy.conf") == 0)
+            have_policy = 1;
+    }
+    unsigned char digest[32];
+    EVP_DigestFinal_ex(md, digest, NULL);
+    EVP_MD_CTX_free(md);
+    for (int i = 0; i < 8; i++)
+        snprintf(rs->version + 2 * i, 3, "%02x", digest[i]);
+
+    /* Defaults, for a policy file that leaves something out. */
+    for (int c = 0; c < CAT__COUNT; c++) {
+        rs->policy.hold[c] = 3;
+        rs->policy.block[c] = 10;
+    }
+    rs->policy.total_hold = 4;
+    rs->policy.total_block = 12;
+    rs->policy.strike_window_s = 30L * 86400;
+    rs->policy.probation_strikes = 3;
+    rs->policy.ban_strikes = 5;
+    if (!have_policy)
+        diag_add(diags, DIAG_WARNING, "policy.conf", 0, 0, NULL,
+                 "no policy.conf: default thresholds are used");
+
+    for (size_t i = 0; i < rs->n_files; i++)
+        if (strstr(srcs[i].file, ".rules"))
+            parse_sets(rs, &srcs[i], diags);
+    for (size_t i = 0; i < rs->n_files; i++) {
+        const char *nm = srcs[i].file;
+        if (strcmp(nm, "policy.conf") == 0) {
+            parse_policy(rs, &srcs[i], diags);
+        } else if (strcmp(nm, "allow.list") == 0) {
+            parse_allow(rs, &srcs[i], diags);
+        } else {
+            char base[256];
+            snprintf(base, sizeof base, "%.*s", (int)(strlen(nm) - 6), nm);
+            int cat = category_from_name(base);
+            if (cat < 0 && strcmp(base, "lexicon") != 0)
+                diag_add(diags, DIAG_WARNING, nm, 0, 0,
+                         "name rule files after a category: profanity, personal_attack, ethnic_slur",
+                         "file is not a category: only its sets are used");
+            parse_rules(rs, &srcs[i], cat, diags);
+        }
+    }
+    for (size_t i = 0; i < rs->n_files; i++) {
+        free(srcs[i].text);
+        free(srcs[i].lines);
+    }
+    free(srcs);
+
+    if (diags_errors(diags) > errors_before) {
+        for (size_t i = 0; i < diags->count; i++)
+            if (diags->items[i].severity == DIAG_ERROR) {
+                char *msg = diag_format(&diags->items[i]);
+                err_set(err, ERR_RULES, "%s", msg ? msg : "rule error");
+                free(msg);
+                break;
+            }
+        ruleset_unref(rs);
+        diags_free(&local);
+        return -1;
+    }
+    if (speller_english_ready() < 0)
+        diag_add(diags, DIAG_WARNING, "(hunspell)", 0, 0, "apt-get install hunspell-en-us",
+                 "en_US dictionary not found: no inflections and no Scunthorpe guard");
+    build_indexes(rs);
+    diags_free(&local);
+    *out = rs;
+    return 0;
+}
+
+mod_ruleset *ruleset_ref(mod_ruleset *rs)
+{
+    if (rs)
+        atomic_fetch_add(&rs->refs, 1);
+    return rs;
+}
+
+void ruleset_unref(mod_ruleset *rs)
+{
+    if (!rs || atomic_fetch_sub(&rs->refs, 1) != 1)
+        return;
+    for (uint32_t i = 0; i < rs->n_words; i++)
+        free(rs->words[i].text);
+    free(rs->words);
+    for (uint32_t i = 0; i < rs->n_terms; i++) {
+        u32vec_free(&rs->terms[i].words);
+        u32vec_free(&rs->terms[i].sets);
+    }
+    free(rs->terms);
+    for (uint32_t i = 0; i < rs->n_sets; i++) {
+        free(rs->sets[i].name);
+        u32vec_free(&rs->sets[i].terms);
+    }
+    for (uint32_t i = 0; i < rs->n_rules; i++) {
+        free(rs->rules[i].name);
+        free(rs->rules[i].elems);
+        free(rs->rules[i].unless);
+        free(rs->rules[i].source);
+    }
+    free(rs->rules);
+    if (rs->terms_by_first)
+        for (uint32_t i = 0; i < rs->n_words; i++)
+            u32vec_free(&rs->terms_by_first[i]);
+    free(rs->terms_by_first);
+    if (rs->rules_by_set)
+        for (uint32_t i = 0; i < rs->n_sets; i++)
+            u32vec_free(&rs->rules_by_set[i]);
+    free(rs->rules_by_set);
+    free(rs->sets);
+    for (uint32_t i = 0; i < rs->n_surface; i++)
+        u32vec_free(&rs->surface_words[i]);
+    free(rs->surface_words);
+    for (uint32_t i = 0; i < rs->n_near; i++)
+        u32vec_free(&rs->near_lists[i]);
+    free(rs->near_lists);
+    if (rs->by_length)
+        for (uint32_t i = 0; i <= rs->max_len; i++)
+            u32vec_free(&rs->by_length[i]);
+    free(rs->by_length);
+    u32vec_free(&rs->infixes);
+    strmap_free(&rs->word_ids);
+    strmap_free(&rs->set_ids);
+    strmap_free(&rs->surface);
+    strmap_free(&rs->prefixes);
+    strmap_free(&rs->rule_vocab);
+    strmap_free(&rs->allow_words);
+    strmap_free(&rs->near_index);
+    speller_vocab_free(rs->vocab);
+    for (size_t i = 0; i < rs->n_files; i++) {
+        free(rs->files[i].name);
+        free(rs->files[i].content);
+    }
+    free(rs->files);
+    for (size_t i = 0; i < rs->n_examples; i++) {
+        free(rs->examples[i].file);
+        free(rs->examples[i].expected);
+        free(rs->examples[i].text);
+        free(rs->examples[i].rule);
+    }
+    free(rs->examples);
+    free(rs);
+}
+
+const char *ruleset_version(const mod_ruleset *rs) { return rs->version; }
+const policy_config *ruleset_policy(const mod_ruleset *rs) { return &rs->policy; }
+
+size_t ruleset_rule_count(const mod_ruleset *rs, mod_category cat)
+{
+    return (unsigned)cat < CAT__COUNT ? rs->rule_count[cat] : 0;
+}
+
+const rule_example *ruleset_examples(const mod_ruleset *rs, size_t *count)
+{
+    *count = rs->n_examples;
+    return rs->examples;
+}
+
+const rule_file *ruleset_files(const mod_ruleset *rs, size_t *count)
+{
+    *count = rs->n_files;
+    return rs->files;
+}

@@ -1,0 +1,110 @@
+/* strmap.c - open-addressing string map (linear probing) and growable uint32 arrays. */
+#include "strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static strmap_slot *find(const strmap *m, const char *key, size_t klen, uint64_t h)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        strmap_slot *s = &m->slots[i];
+        if (!s->key || (s->hash == h && s->klen == klen && memcmp(s->key, key, klen) == 0))
+            return s;
+    }
+}
+
+uint32_t *strmap_get_hashed(const strmap *m, const char *key, size_t klen, uint64_t hash)
+{
+    if (!m->cap)
+        return NULL;
+    strmap_slot *s = find(m, key, klen, hash);
+    return s->key ? &s->value : NULL;
+}
+
+uint32_t *strmap_get(const strmap *m, const char *key, size_t klen)
+{
+    return strmap_get_hashed(m, key, klen, strmap_hash(key, klen));
+}
+
+static int grow(strmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    strmap_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    strmap old = *m;
+    m->slots = slots;
+    m->cap = cap;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.slots[i].key)
+            *find(m, old.slots[i].key, old.slots[i].klen, old.slots[i].hash) = old.slots[i];
+    free(old.slots);
+    return 0;
+}
+
+uint32_t *strmap_put(strmap *m, const char *key, size_t klen, uint32_t value, int *added)
+{
+    if (added)
+        *added = 0;
+    if ((m->count + 1) * 4 > m->cap * 3 && grow(m) < 0)
+        return NULL;
+    uint64_t h = strmap_hash(key, klen);
+    strmap_slot *s = find(m, key, klen, h);
+    if (s->key)
+        return &s->value;
+    char *k = malloc(klen + 1);
+    if (!k)
+        return NULL;
+    memcpy(k, key, klen);
+    k[klen] = '\0';
+    *s = (strmap_slot){.hash = h, .key = k, .klen = (uint32_t)klen, .value = value};
+    m->count++;
+    if (added)
+        *added = 1;
+    return &s->value;
+}
+
+void strmap_clear(strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->slots[i].key);
+        m->slots[i].key = NULL;
+    }
+    m->count = 0;
+}
+
+void strmap_free(strmap *m)
+{
+    strmap_clear(m);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+int u32vec_push(u32vec *vec, uint32_t x)
+{
+    if (vec->n == vec->cap) {
+        uint32_t cap = vec->cap ? vec->cap * 2 : 4;
+        uint32_t *p = realloc(vec->v, cap * sizeof *p);
+        if (!p)
+            return -1;
+        vec->v = p;
+        vec->cap = cap;
+    }
+    vec->v[vec->n++] = x;
+    return 0;
+}
+
+int u32vec_add_unique(u32vec *vec, uint32_t x)
+{
+    for (uint32_t i = 0; i < vec->n; i++)
+        if (vec->v[i] == x)
+            return 0;
+    return u32vec_push(vec, x);
+}
+
+void u32vec_free(u32vec *vec)
+{
+    free(vec->v);
+    memset(vec, 0, sizeof *vec);
+}

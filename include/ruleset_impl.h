@@ -1,0 +1,104 @@
+/* ruleset_impl.h - the compiled form of a rule set, shared by rules.c (builds it), analyze.c
+ * (reads words) and match.c (fires rules). Not for use outside the engine. */
+#ifndef MODERATORD_RULESET_IMPL_H
+#define MODERATORD_RULESET_IMPL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ruleset.h"
+#include "speller.h"
+#include "strmap.h"
+
+typedef enum { W_EXACT, W_PREFIX, W_INFIX } word_kind;
+
+/* A word as written in a rule or set, after normalization. */
+typedef struct {
+    char *text;
+    word_kind kind;
+} lex_word;
+
+/* A term: one word or a phrase of consecutive words; member of one or more sets. */
+typedef struct {
+    u32vec words; /* word ids, in order */
+    u32vec sets;  /* sets it belongs to */
+} lex_term;
+
+typedef struct {
+    char *name;    /* "@you", or "" for the anonymous set of a literal in a rule */
+    u32vec terms;
+    const char *file;
+    int line;
+    int used;      /* referenced by a rule (lint) */
+} lex_set;
+
+typedef enum { GAP_NONE, GAP_ADJACENT, GAP_ORDERED, GAP_WINDOW } gap_kind;
+
+typedef struct {
+    uint32_t set;
+    gap_kind gap;  /* how this element relates to the previous one */
+    uint32_t n;    /* words allowed between them */
+} rule_elem;
+
+typedef struct {
+    uint32_t set;
+    int n;         /* within n words; -1 = anywhere in the same sentence */
+} rule_unless;
+
+typedef struct {
+    char *name;    /* "category.name" */
+    mod_category cat;
+    double weight;
+    rule_elem *elems;
+    uint32_t n_elems;
+    rule_unless *unless;
+    uint32_t n_unless;
+    const char *file;
+    int line;
+    char *source;  /* the rule line as written */
+} rule_def;
+
+struct mod_ruleset {
+    atomic_int refs;
+    uint64_t generation;       /* unique per built set: keys the per-thread word caches */
+    char version[17];
+    policy_config policy;
+
+    lex_word *words;
+    uint32_t n_words, cap_words;
+    lex_term *terms;
+    uint32_t n_terms, cap_terms;
+    lex_set *sets;
+    uint32_t n_sets, cap_sets;
+    rule_def *rules;
+    uint32_t n_rules, cap_rules;
+
+    strmap word_ids;           /* "kind:text" -> word id (dedup while building) */
+    strmap set_ids;            /* "@name" -> set id */
+    strmap surface;            /* surface form (word or inflection) -> index into surface_words */
+    u32vec *surface_words;     /* exact word ids a surface form reads as */
+    uint32_t n_surface, cap_surface;
+    strmap prefixes;           /* prefix text -> word id */
+    u32vec infixes;            /* word ids of embedded words */
+    strmap rule_vocab;         /* every exact/prefix/infix word text and its inflections */
+    u32vec *terms_by_first;    /* word id -> term ids starting with it */
+    u32vec *rules_by_set;      /* set id -> rule ids whose first element is that set */
+    u32vec *sets_in_unless;    /* unused placeholder for symmetry */
+    strmap allow_words;        /* single allowed words */
+    uint32_t allow_set;        /* set of allowed phrases */
+    uint32_t mention_set;      /* built-in @mention */
+    strmap near_index;         /* rule word and its one-letter deletions -> index into near_lists */
+    u32vec *near_lists;
+    uint32_t n_near, cap_near;
+    u32vec *by_length;         /* length -> exact word ids, for masked words (f**k) */
+    uint32_t max_len;
+    vocab_speller *vocab;
+
+    size_t rule_count[CAT__COUNT];
+    rule_file *files;
+    size_t n_files;
+    rule_example *examples;
+    size_t n_examples, cap_examples;
+};
+
+#endif
