@@ -23,7 +23,7 @@ DEB_STAMP := $(BUILD)/.deps
 ENGINE_SRC := daemon/error.c daemon/strmap.c daemon/normalize.c daemon/speller.c daemon/rules.c \
               daemon/analyze.c daemon/match.c daemon/policy.c daemon/engine.c
 STORE_SRC  := daemon/store.c
-API_SRC    := daemon/api.c daemon/http.c
+API_SRC    := daemon/api.c daemon/http.c daemon/log.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/%.o)
 API_OBJ    := $(API_SRC:%.c=$(BUILD)/%.o)

@@ -142,13 +142,12 @@ static void wildcards(const mod_ruleset *rs, const char *w, size_t n, read_how h
             found_add(f, tmp.v[i].word, (read_how)tmp.v[i].how);
 }
 
-/* Direct reading of a candidate spelling: exact, then wildcards. */
+/* Direct reading of a candidate spelling: the word itself and the wildcards it fits. */
 static int read_as(const mod_ruleset *rs, const char *w, size_t n, read_how how, found *f)
 {
     uint32_t before = f->n;
     exact(rs, w, n, how, f);
-    if (f->n == before)
-        wildcards(rs, w, n, how, f);
+    wildcards(rs, w, n, how, f);
     if (f->n > before && how != READ_EXACT)
         snprintf(f->reading, sizeof f->reading, "%.*s", (int)n, w);
     return f->n > before;
@@ -284,8 +283,54 @@ static int read_masked(const mod_ruleset *rs, const char *w, size_t n, found *f)
     return 0;
 }
 
+/* Letters commenters swap for one another: a substitution outside these is a different word
+ * (Mitch is not bitch, Kurt is not kunt). */
+static int swappable(char a, char b)
+{
+    static const char *const classes[] = {"ckq", "sz", "il", "uv"};
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (strchr(classes[i], a) && strchr(classes[i], b))
+            return 1;
+    return 0;
+}
+
+/* Is token w (n letters) one plausible misspelling of rule word t (m letters)? A transposition
+ * (idoit), a letter added inside a longer word (biatch), a letter dropped inside (fuk: only a
+ * doubled letter or the c of "ck" when the result is this short), or a swap of look-alike
+ * letters. The first letter always stays. */
+static int near_edit_ok(const char *w, size_t n, const char *t, size_t m)
+{
+    if (w[0] != t[0])
+        return 0;
+    size_t i = 0;
+    if (n == m) {
+        while (i < n && w[i] == t[i])
+            i++;
+        if (i == n)
+            return 0;
+        if (i + 1 < n && w[i] == t[i + 1] && w[i + 1] == t[i] && !strcmp(w + i + 2, t + i + 2))
+            return 1;
+        return swappable(w[i], t[i]) && !strcmp(w + i + 1, t + i + 1);
+    }
+    if (n == m + 1) {
+        while (i < m && w[i] == t[i])
+            i++;
+        return n >= 5 && i > 0 && i < m && !strcmp(w + i + 1, t + i);
+    }
+    if (n + 1 == m) {
+        while (i < n && w[i] == t[i])
+            i++;
+        if (i == 0 || i >= m - 1 || strcmp(w + i, t + i + 1))
+            return 0;
+        return n >= 5 || t[i] == t[i + 1] || t[i] == t[i - 1] || (t[i] == 'c' && t[i + 1] == 'k');
+    }
+    return 0;
+}
+
 typedef struct {
     const mod_ruleset *rs;
+    const char *word;
+    size_t n;
     const u32vec *cands[64];
     int n_cands;
     found *f;
@@ -295,12 +340,39 @@ static int near_pick(const char *sugg, void *ctx)
 {
     near_ctx *nc = ctx;
     for (int i = 0; i < nc->n_cands; i++)
-        for (uint32_t k = 0; k < nc->cands[i]->n; k++)
-            if (strcmp(nc->rs->words[nc->cands[i]->v[k]].text, sugg) == 0) {
+        for (uint32_t k = 0; k < nc->cands[i]->n; k++) {
+            const char *t = nc->rs->words[nc->cands[i]->v[k]].text;
+            if (strcmp(t, sugg) == 0 && near_edit_ok(nc->word, nc->n, t, strlen(t))) {
                 found_add(nc->f, nc->cands[i]->v[k], READ_NEAR);
                 snprintf(nc->f->reading, sizeof nc->f->reading, "%s", sugg);
                 return 1;
             }
+        }
+    return 0;
+}
+
+/* Sound-alike spellings: phuck, fukk, fvck -> the rule word, checked by exact lookup. */
+static int read_sound_alike(const mod_ruleset *rs, const char *w, size_t n, found *f)
+{
+    static const char *const rep[][2] = {{"ph", "f"}, {"kk", "ck"}, {"x", "ck"}, {"q", "k"},
+                                         {"z", "s"},  {"v", "u"},   {"k", "ck"}, {"kc", "ck"}};
+    char v[64];
+    if (n >= 40)
+        return 0;
+    for (size_t r = 0; r < sizeof rep / sizeof rep[0]; r++) {
+        size_t fl = strlen(rep[r][0]), tl = strlen(rep[r][1]);
+        for (const char *p = strstr(w, rep[r][0]); p && p > w; p = strstr(p + 1, rep[r][0])) {
+            size_t at = (size_t)(p - w);
+            if (at + fl > n)
+                break;
+            int len = snprintf(v, sizeof v, "%.*s%s%s", (int)at, w, rep[r][1], p + fl);
+            if (len > 0 && exact(rs, v, (size_t)len, READ_NEAR, f)) {
+                snprintf(f->reading, sizeof f->reading, "%s", v);
+                return 1;
+            }
+        }
+        (void)tl;
+    }
     return 0;
 }
 
@@ -310,7 +382,7 @@ static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
 {
     if (!rs->vocab || n < 3 || n > 30 || !is_alpha(w, n))
         return 0;
-    near_ctx nc = {.rs = rs, .f = f};
+    near_ctx nc = {.rs = rs, .word = w, .n = n, .f = f};
     uint32_t *idx = strmap_get(&rs->near_index, w, n);
     if (idx)
         nc.cands[nc.n_cands++] = &rs->near_lists[*idx];
@@ -322,7 +394,14 @@ static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
         if (idx)
             nc.cands[nc.n_cands++] = &rs->near_lists[*idx];
     }
-    if (!nc.n_cands || strmap_get(&rs->allow_words, w, n) || speller_is_english(w))
+    /* Worth asking hunspell only when some candidate passes the cheap edit check. */
+    int plausible = 0;
+    for (int i = 0; i < nc.n_cands && !plausible; i++)
+        for (uint32_t k = 0; k < nc.cands[i]->n && !plausible; k++) {
+            const char *t = rs->words[nc.cands[i]->v[k]].text;
+            plausible = near_edit_ok(w, n, t, strlen(t));
+        }
+    if (!plausible || strmap_get(&rs->allow_words, w, n) || speller_is_english(w))
         return 0;
     char word[32];
     memcpy(word, w, n);
@@ -331,21 +410,50 @@ static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
     return f->n > 0;
 }
 
+/* A capitalized word inside a sentence, or a short all-capitals one, is a name or an acronym:
+ * it is never re-read as a near-miss spelling (Mitch, Howard, TCOT). */
+static int name_like(const char *w, size_t n, uint16_t flags)
+{
+    if ((flags & TOK_ALLCAPS) && n <= 5)
+        return 1;
+    return (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
+}
+
 static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uint16_t flags,
                              found *f)
 {
     if ((flags & TOK_FOREIGN) || !(flags & TOK_LETTER))
         return;
+    if (flags & TOK_AT) {
+        /* "@ss" is leetspeak, "@fuckface99" is somebody's handle: only whole-word readings. */
+        if (exact(rs, w, n, READ_EXACT, f))
+            return;
+        char v[64];
+        if (n < sizeof v && w[0] == '@') {
+            memcpy(v, w, n + 1);
+            v[0] = 'a';
+            if (exact(rs, v, n, READ_LEET, f))
+                snprintf(f->reading, sizeof f->reading, "%s", v);
+        }
+        return;
+    }
     if (read_as(rs, w, n, READ_EXACT, f))
         return;
-    if (flags & (TOK_DIGIT | TOK_SYMBOL | TOK_AT)) {
+    if (flags & (TOK_DIGIT | TOK_SYMBOL)) {
         if (read_masked(rs, w, n, f) || read_leet(rs, w, n, f))
             return;
         return;
     }
     if (!is_alpha(w, n))
         return;
-    if (!speller_is_english(w) && read_stretched(rs, w, n, f))
+    /* Variants first (hash lookups), hunspell only to veto a hit: "speech" is not "spech". */
+    if (read_stretched(rs, w, n, f)) {
+        if (!speller_is_english(w))
+            return;
+        f->n = 0;
+        f->reading[0] = '\0';
+    }
+    if (name_like(w, n, flags) || read_sound_alike(rs, w, n, f))
         return;
     read_near(rs, w, n, f);
 }
@@ -356,6 +464,8 @@ int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t h
     word_cache *c = cache_get(rs);
     if (!c)
         return -1;
+    if (name_like(word, len, flags))
+        hash ^= 0x9e3779b97f4a7c15ULL; /* names are read differently: a separate entry */
     uint32_t *e = strmap_get_hashed(&c->index, word, len, hash);
     if (!e) {
         found f = {.n = 0};
@@ -395,7 +505,7 @@ int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t h
             c->n_text += (uint32_t)rl + 1;
         }
         c->entries[c->n_entries] = ce;
-        e = strmap_put(&c->index, word, len, c->n_entries, NULL);
+        e = strmap_put_hashed(&c->index, word, len, hash, c->n_entries, NULL);
         if (!e)
             return -1;
         c->n_entries++;

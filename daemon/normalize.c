@@ -1,6 +1,7 @@
 /* normalize.c - text to normalized words with spans: the only place that knows Unicode. */
 #include "normalize.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -41,7 +42,7 @@ static int confusable_latin(int32_t cp)
 /* What one normalized character is to the word splitter. */
 enum cls { C_SEP, C_LETTER, C_DIGIT, C_SYMBOL, C_SENT, C_THIN, C_QUOTE, C_DROP };
 
-static enum cls ascii_class(unsigned char c)
+static enum cls ascii_class_compute(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return C_LETTER;
@@ -59,6 +60,21 @@ static enum cls ascii_class(unsigned char c)
     default:
         return C_SEP;
     }
+}
+
+/* The classes of all ASCII bytes, computed once: the splitter asks for every byte. */
+static unsigned char ascii_classes[128];
+static pthread_once_t ascii_once = PTHREAD_ONCE_INIT;
+
+static void ascii_classes_init(void)
+{
+    for (int c = 0; c < 128; c++)
+        ascii_classes[c] = (unsigned char)ascii_class_compute((unsigned char)c);
+}
+
+static inline enum cls ascii_class(unsigned char c)
+{
+    return (enum cls)ascii_classes[c & 0x7F];
 }
 
 static int buf_reserve(token_list *tl, size_t extra)
@@ -97,6 +113,7 @@ typedef struct {
     enum cls cls_at[256];
     size_t len;
     int foreign_letters, latin_letters;
+    int upper_letters, first_upper;
 } word_buf;
 
 static void word_add(word_buf *w, const char *s, size_t n, enum cls cls, uint32_t cp, uint32_t b,
@@ -144,6 +161,8 @@ static int emit_token(splitter *sp, const char *text, size_t n, int lower, uint1
     };
     if (tl->count > sp->first_new && sp->thin_since_word && sp->seps_since_word <= 2)
         t.flags |= TOK_THIN_SEP;
+    if (tl->count == sp->first_new || (tl->toks[tl->count - 1].flags & TOK_SENT_END))
+        t.flags |= TOK_SENT_START;
     if (sp->in_quote)
         t.flags |= TOK_QUOTED;
     char *dst = tl->buf + tl->blen;
@@ -194,6 +213,10 @@ static int word_flush(splitter *sp)
         flags |= TOK_LETTER;
     if (w->foreign_letters && !w->latin_letters)
         flags |= TOK_FOREIGN;
+    if (w->first_upper)
+        flags |= TOK_CAPITAL;
+    if (w->upper_letters >= 2 && w->upper_letters == w->latin_letters)
+        flags |= TOK_ALLCAPS;
     if (b > a) {
         if (emit_token(sp, w->text + a, b - a, 0, flags, w->cp_at[a], w->cp_at[b - 1] + 1,
                        w->b_at[a], w->b_end[b - 1]) < 0)
@@ -202,7 +225,7 @@ static int word_flush(splitter *sp)
             sentence_end(sp);
     }
     w->len = 0;
-    w->foreign_letters = w->latin_letters = 0;
+    w->foreign_letters = w->latin_letters = w->upper_letters = w->first_upper = 0;
     return 0;
 }
 
@@ -233,8 +256,14 @@ static int feed_ascii(splitter *sp, unsigned char c, uint32_t cp, uint32_t b, ui
         /* '!' and '$' only belong to a word that is already going, '@' may start one. */
         if (cls == C_SYMBOL && sp->w.len == 0 && !strchr("@$#*", c))
             goto sep;
-        if (cls == C_LETTER)
+        if (cls == C_LETTER) {
             sp->w.latin_letters++;
+            if (c != (unsigned char)lc) {
+                sp->w.upper_letters++;
+                if (sp->w.len == 0 || (sp->w.len == 1 && sp->w.text[0] == '@'))
+                    sp->w.first_upper = 1;
+            }
+        }
         word_add(&sp->w, &lc, 1, cls, cp, b, b_end);
         return 0;
     }
@@ -319,6 +348,7 @@ static int feed_unicode(splitter *sp, int32_t cp, uint32_t cpi, uint32_t b, uint
 
 int normalize_text(const char *text, size_t len, token_list *out)
 {
+    pthread_once(&ascii_once, ascii_classes_init);
     splitter sp = {.tl = out, .first_new = out->count};
     const unsigned char *s = (const unsigned char *)text;
     uint32_t cpi = 0;
@@ -327,18 +357,25 @@ int normalize_text(const char *text, size_t len, token_list *out)
         /* Fast path: a plain ASCII word followed by an ASCII separator is copied in one go. */
         if (sp.w.len == 0 && s[i] < 0x80 && (ascii_class(s[i]) == C_LETTER ||
                                             ascii_class(s[i]) == C_DIGIT)) {
-            size_t j = i;
+            size_t j = i, upper = 0, letters = 0;
             uint16_t flags = 0;
             while (j < len && s[j] < 0x80) {
                 enum cls c = ascii_class(s[j]);
-                if (c == C_LETTER)
+                if (c == C_LETTER) {
                     flags |= TOK_LETTER;
+                    letters++;
+                    upper += s[j] <= 'Z';
+                }
                 else if (c == C_DIGIT)
                     flags |= TOK_DIGIT;
                 else
                     break;
                 j++;
             }
+            if (s[i] >= 'A' && s[i] <= 'Z')
+                flags |= TOK_CAPITAL;
+            if (upper >= 2 && upper == letters)
+                flags |= TOK_ALLCAPS;
             if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL)) {
                 if (emit_token(&sp, text + i, j - i, 1, flags, cpi, cpi + (uint32_t)(j - i),
                                (uint32_t)i, (uint32_t)j) < 0)

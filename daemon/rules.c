@@ -132,20 +132,27 @@ static uint32_t set_new(mod_ruleset *rs, const char *name, const char *file, int
     return rs->n_sets++;
 }
 
+/* Adds a term to a set. A term is stored once however many sets hold it, so matching finds
+ * it once and records it under each of its sets. */
 static void term_add(mod_ruleset *rs, uint32_t set, const u32vec *words)
 {
-    /* A term already in the set is not added twice. */
-    for (uint32_t i = 0; i < rs->sets[set].terms.n; i++) {
-        lex_term *t = &rs->terms[rs->sets[set].terms.v[i]];
-        if (t->words.n == words->n && !memcmp(t->words.v, words->v, words->n * sizeof(uint32_t)))
-            return;
+    int added;
+    uint32_t *id = strmap_put(&rs->term_ids, (const char *)words->v,
+                              words->n * sizeof(uint32_t), rs->n_terms, &added);
+    if (!id)
+        abort();
+    if (added) {
+        GROW(rs->terms, rs->n_terms, rs->cap_terms);
+        lex_term *t = &rs->terms[rs->n_terms++];
+        for (uint32_t i = 0; i < words->n; i++)
+            u32vec_push(&t->words, words->v[i]);
     }
-    GROW(rs->terms, rs->n_terms, rs->cap_terms);
-    lex_term *t = &rs->terms[rs->n_terms];
-    for (uint32_t i = 0; i < words->n; i++)
-        u32vec_push(&t->words, words->v[i]);
+    lex_term *t = &rs->terms[*id];
+    for (uint32_t i = 0; i < t->sets.n; i++)
+        if (t->sets.v[i] == set)
+            return;
     u32vec_push(&t->sets, set);
-    u32vec_push(&rs->sets[set].terms, rs->n_terms++);
+    u32vec_push(&rs->sets[set].terms, *id);
 }
 
 /*
@@ -378,6 +385,30 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                     t[--tl] = '\0';
                 if (!tl)
                     continue;
+                if (t[0] == '@') {
+                    /* A set named inside a set brings in all of its terms. */
+                    uint32_t *inner = strmap_get(&rs->set_ids, t, tl);
+                    if (!inner)
+                        diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1,
+                                 "a set used inside another must be defined above it",
+                                 "unknown set %s", t);
+                    else if ((int)*inner == open_set)
+                        diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
+                                 "set %s includes itself", t);
+                    else {
+                        rs->sets[*inner].used = 1;
+                        lex_set *src = &rs->sets[*inner];
+                        for (uint32_t k = 0; k < src->terms.n; k++) {
+                            u32vec copy = {0};
+                            const lex_term *lt = &rs->terms[src->terms.v[k]];
+                            for (uint32_t q = 0; q < lt->words.n; q++)
+                                u32vec_push(&copy, lt->words.v[q]);
+                            term_add(rs, (uint32_t)open_set, &copy);
+                            u32vec_free(&copy);
+                        }
+                    }
+                    continue;
+                }
                 u32vec words = {0};
                 const char *why = NULL;
                 if (parse_term(rs, t, &words, &why) < 0)
@@ -788,8 +819,6 @@ static void add_inflections(mod_ruleset *rs, uint32_t wid)
                 snprintf(cand, sizeof cand, "%s%c%s", w, last, end);
             else
                 continue;
-            if (strmap_get(&rs->surface, cand, strlen(cand)))
-                continue;
             stem_probe sp = {.want = w};
             if (speller_is_english(cand))
                 speller_stems(cand, stem_is, &sp);
@@ -1093,6 +1122,7 @@ void ruleset_unref(mod_ruleset *rs)
     free(rs->by_length);
     u32vec_free(&rs->infixes);
     strmap_free(&rs->word_ids);
+    strmap_free(&rs->term_ids);
     strmap_free(&rs->set_ids);
     strmap_free(&rs->surface);
     strmap_free(&rs->prefixes);

@@ -4,12 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++) /* most keys are short words: no call */
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static strmap_slot *find(const strmap *m, const char *key, size_t klen, uint64_t h)
 {
     size_t mask = m->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         strmap_slot *s = &m->slots[i];
-        if (!s->key || (s->hash == h && s->klen == klen && memcmp(s->key, key, klen) == 0))
+        if (!s->key || (s->hash == h && s->klen == klen && same_key(s->key, key, klen)))
             return s;
     }
 }
@@ -45,11 +55,16 @@ static int grow(strmap *m)
 
 uint32_t *strmap_put(strmap *m, const char *key, size_t klen, uint32_t value, int *added)
 {
+    return strmap_put_hashed(m, key, klen, strmap_hash(key, klen), value, added);
+}
+
+uint32_t *strmap_put_hashed(strmap *m, const char *key, size_t klen, uint64_t h, uint32_t value,
+                            int *added)
+{
     if (added)
         *added = 0;
     if ((m->count + 1) * 4 > m->cap * 3 && grow(m) < 0)
         return NULL;
-    uint64_t h = strmap_hash(key, klen);
     strmap_slot *s = find(m, key, klen, h);
     if (s->key)
         return &s->value;

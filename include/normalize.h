@@ -14,6 +14,9 @@ enum {
     TOK_LETTER = 1 << 5,   /* holds at least one letter */
     TOK_FOREIGN = 1 << 6,  /* non-Latin letters that are not look-alikes: not English */
     TOK_QUOTED = 1 << 7,   /* inside quotation marks */
+    TOK_CAPITAL = 1 << 8,  /* written with a capital first letter */
+    TOK_ALLCAPS = 1 << 9,  /* written in capitals only (two letters or more) */
+    TOK_SENT_START = 1 << 10, /* first word of a sentence */
 };
 
 typedef struct {

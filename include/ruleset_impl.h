@@ -74,6 +74,7 @@ struct mod_ruleset {
     uint32_t n_rules, cap_rules;
 
     strmap word_ids;           /* "kind:text" -> word id (dedup while building) */
+    strmap term_ids;           /* word id sequence -> term id */
     strmap set_ids;            /* "@name" -> set id */
     strmap surface;            /* surface form (word or inflection) -> index into surface_words */
     u32vec *surface_words;     /* exact word ids a surface form reads as */
@@ -83,7 +84,6 @@ struct mod_ruleset {
     strmap rule_vocab;         /* every exact/prefix/infix word text and its inflections */
     u32vec *terms_by_first;    /* word id -> term ids starting with it */
     u32vec *rules_by_set;      /* set id -> rule ids whose first element is that set */
-    u32vec *sets_in_unless;    /* unused placeholder for symmetry */
     strmap allow_words;        /* single allowed words */
     uint32_t allow_set;        /* set of allowed phrases */
     uint32_t mention_set;      /* built-in @mention */

@@ -34,6 +34,9 @@ uint32_t *strmap_get_hashed(const strmap *m, const char *key, size_t klen, uint6
 /* Inserts key (copied) with value if absent; returns a pointer to the stored value, and sets
  * *added to 1 when it was inserted. NULL on allocation failure. */
 uint32_t *strmap_put(strmap *m, const char *key, size_t klen, uint32_t value, int *added);
+/* The same, with the key's hash given (a caller may salt it to keep two kinds of entry apart). */
+uint32_t *strmap_put_hashed(strmap *m, const char *key, size_t klen, uint64_t hash,
+                            uint32_t value, int *added);
 void strmap_clear(strmap *m);
 void strmap_free(strmap *m);
 
