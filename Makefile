@@ -52,7 +52,7 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | $(DEB_STAMP)
 $(BUILD)/moderatord: $(BUILD)/daemon/main.o $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(ENGINE_OBJ) $(STORE_OBJ)
+$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(BUILD)/daemon/api.o $(BUILD)/daemon/log.o $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_OBJ) $(STORE_OBJ) $(API_OBJ)

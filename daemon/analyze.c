@@ -15,8 +15,21 @@ typedef struct {
     uint32_t hit_off, n_hits, reading_off;
 } cache_entry;
 
+/* A small direct-mapped front for the most frequent words ("the", "you"): it stays in the CPU
+ * cache, where the full index does not. */
+#define HOT_SLOTS 2048
+#define HOT_KEY 14
+
+typedef struct {
+    uint64_t hash;
+    uint32_t entry;
+    uint16_t len; /* UINT16_MAX: empty */
+    char key[HOT_KEY];
+} hot_slot;
+
 typedef struct {
     uint64_t generation; /* rule set the entries belong to */
+    hot_slot hot[HOT_SLOTS];
     strmap index;        /* word -> entry */
     cache_entry *entries;
     uint32_t n_entries, cap_entries;
@@ -61,6 +74,8 @@ static word_cache *cache_get(const mod_ruleset *rs)
         pthread_setspecific(cache_key, c);
     }
     if (c->generation != rs->generation || c->n_entries >= CACHE_MAX_WORDS) {
+        for (size_t i = 0; i < HOT_SLOTS; i++)
+            c->hot[i].len = UINT16_MAX;
         strmap_clear(&c->index);
         c->n_entries = c->n_hits = c->n_text = 0;
         c->generation = rs->generation;
@@ -466,6 +481,14 @@ int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t h
         return -1;
     if (name_like(word, len, flags))
         hash ^= 0x9e3779b97f4a7c15ULL; /* names are read differently: a separate entry */
+    hot_slot *hs = &c->hot[hash & (HOT_SLOTS - 1)];
+    if (hs->hash == hash && hs->len == len && memcmp(hs->key, word, len) == 0) {
+        const cache_entry *ce = &c->entries[hs->entry];
+        out->hits = c->hits + ce->hit_off;
+        out->n_hits = ce->n_hits;
+        out->reading = ce->reading_off == UINT32_MAX ? NULL : c->text + ce->reading_off;
+        return 0;
+    }
     uint32_t *e = strmap_get_hashed(&c->index, word, len, hash);
     if (!e) {
         found f = {.n = 0};
@@ -497,7 +520,8 @@ int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t h
             c->cap_text = cap;
         }
         cache_entry ce = {.hit_off = c->n_hits, .n_hits = f.n, .reading_off = UINT32_MAX};
-        memcpy(c->hits + c->n_hits, f.v, f.n * sizeof *f.v);
+        if (f.n)
+            memcpy(c->hits + c->n_hits, f.v, f.n * sizeof *f.v);
         c->n_hits += f.n;
         if (rl) {
             ce.reading_off = c->n_text;
@@ -509,6 +533,12 @@ int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t h
         if (!e)
             return -1;
         c->n_entries++;
+    }
+    if (len <= HOT_KEY) {
+        hs->hash = hash;
+        hs->len = (uint16_t)len;
+        hs->entry = *e;
+        memcpy(hs->key, word, len);
     }
     const cache_entry *ce = &c->entries[*e];
     out->hits = c->hits + ce->hit_off;

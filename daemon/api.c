@@ -1,5 +1,5 @@
 /* api.c - the JSON API: parses submissions, runs the engine, hands verdicts to the store and turns
- * records into replies. The only module that includes jansson.h; it never sees the HTTP library. */
+ * records into replies (jansson). It never sees the HTTP library: http.c passes plain structs. */
 #include "api.h"
 
 #include <jansson.h>
@@ -23,11 +23,21 @@ struct api_ctx {
     mod_ruleset *rs;
 };
 
-/* What POST /v1/comments keeps while its record waits for the writer. */
+/* What POST /v1/comments keeps while its record waits for the writer. The writer thread only
+ * notes the outcome: the reply is built back on the request's thread (api_request_resumed), so the
+ * one writer spends its time committing, not formatting JSON. */
+typedef enum { API_WAITING = 0, API_COMMITTED, API_ANSWERED } api_outcome;
+
 typedef struct {
     mod_ruleset *rs; /* the set the verdict was made with; its thresholds go into the reply */
     api_request *req;
     api_reply *rep;
+    api_outcome outcome;
+    char id[33];
+    mod_verdict verdict;
+    double score, categories[CAT__COUNT];
+    json_t *matches;
+    char created_at[40];
 } api_state;
 
 static const char *const api_role_names[] = {
@@ -99,6 +109,7 @@ void api_request_done(api_request *req)
         return;
     if (s->rs)
         ruleset_unref(s->rs);
+    json_decref(s->matches);
     free(s);
     req->state = NULL;
 }
@@ -494,11 +505,8 @@ static char *api_dump(json_t *o, int pretty)
     return s;
 }
 
-char *api_check_json(const mod_ruleset *rs, const char *text, size_t len, const mod_result *res,
-                     int pretty)
+char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty)
 {
-    (void)text;
-    (void)len;
     return api_dump(api_verdict(NULL, verdict_name(res->verdict), NULL, res->score,
                                 res->categories, api_matches(res), ruleset_version(rs), NULL,
                                 ruleset_policy(rs), NULL, 0),
@@ -583,11 +591,30 @@ static void api_comment_stored(void *arg, int rc, const comment_record *stored, 
         log_msg("store: comment not committed: %s", err ? err->message : "unknown error");
         api_error(s->rep, ERR_STORE, "the verdict could not be stored: %s",
                   err ? err->message : "unknown error");
+        s->outcome = API_ANSWERED;
+    } else if (existed) {
+        /* A concurrent retry with the same (site, id) won: answer with its record (rare). */
+        api_reply_json(s->rep, 200, api_verdict_from_record(stored, ruleset_policy(s->rs), 1), 0);
+        s->outcome = API_ANSWERED;
     } else {
-        api_reply_json(s->rep, 200, api_verdict_from_record(stored, ruleset_policy(s->rs), existed),
-                       0);
+        snprintf(s->created_at, sizeof s->created_at, "%s",
+                 stored->created_at ? stored->created_at : "");
+        s->outcome = API_COMMITTED;
     }
     req->resume(req->conn);
+}
+
+void api_request_resumed(api_request *req, api_reply *rep)
+{
+    api_state *s = req->state;
+    if (!s || s->outcome != API_COMMITTED)
+        return; /* the reply is already filled */
+    api_reply_json(rep, 200,
+                   api_verdict(s->id, verdict_name(s->verdict), api_state_of(s->verdict), s->score,
+                               s->categories, json_incref(s->matches), ruleset_version(s->rs), NULL,
+                               ruleset_policy(s->rs), s->created_at, 0),
+                   0);
+    s->outcome = API_ANSWERED;
 }
 
 api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
@@ -652,9 +679,9 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
         return API_DONE;
     }
 
-    char id[33];
-    char *matches = api_dump(api_matches(&res), 0);
-    if (api_new_id(id) != 0 || !matches) {
+    s->matches = api_matches(&res);
+    char *matches = s->matches ? json_dumps(s->matches, API_DUMP_FLAGS) : NULL;
+    if (api_new_id(s->id) != 0 || !matches) {
         free(matches);
         engine_result_free(&res);
         api_comment_free(&c);
@@ -663,8 +690,11 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
     }
 
     /* The store copies the record; these pointers only need to live through the call. */
+    s->verdict = res.verdict;
+    s->score = res.score;
+    memcpy(s->categories, res.categories, sizeof s->categories);
     comment_record rec = {
-        .id = id,
+        .id = s->id,
         .site = (char *)c.site,
         .ext_id = (char *)c.id,
         .thread = (char *)c.thread,

@@ -284,7 +284,7 @@ static int ctl_check(const char *rules, int argc, char **argv)
         goto out;
     }
     if (json_out) {
-        char *json = api_check_json(rs, in.text, in.len, &res, 1);
+        char *json = api_check_json(rs, &res, 1);
         if (json)
             printf("%s\n", json);
         free(json);

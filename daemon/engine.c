@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,16 @@ int utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        /* Most text is ASCII: skip it eight bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t chunk;
+            memcpy(&chunk, s + i, 8);
+            if (chunk & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
@@ -48,8 +59,6 @@ int utf8_valid(const char *str, size_t len)
         } else {
             return 0;
         }
-        if (i + n >= len + 0 && i + n > len - 1 + 1)
-            return 0;
         for (size_t k = 1; k <= n; k++) {
             if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
                 return 0;

@@ -119,15 +119,19 @@ static void print_prf(const char *name, long tp, long fp, long fn)
            ratio(2 * p * r, p + r), tp, fp, fn);
 }
 
+/* Scores every row; *secs is the time spent inside the engine only. */
 static int score_rows(const mod_ruleset *rs, eval_row *rows, size_t n, row_result *out,
                       double *secs)
 {
-    double t0 = now_s();
+    double total = 0;
     for (size_t i = 0; i < n; i++) {
         mod_input in = {.text = rows[i].text, .len = rows[i].len};
         mod_result res;
         mod_error err;
-        if (engine_check(rs, &in, &res, &err) < 0) {
+        double t0 = now_s();
+        int rc = engine_check(rs, &in, &res, &err);
+        total += now_s() - t0;
+        if (rc < 0) {
             out[i].verdict = VERDICT_ACCEPT;
             out[i].rules = strdup("");
             continue;
@@ -144,9 +148,11 @@ static int score_rows(const mod_ruleset *rs, eval_row *rows, size_t n, row_resul
                 strcat(out[i].rules, " ");
             strcat(out[i].rules, res.matches[m].rule);
         }
-        engine_result_free(&res);
+        t0 = now_s();
+        engine_result_free(&res); /* freeing the result is part of the engine's cost */
+        total += now_s() - t0;
     }
-    *secs = now_s() - t0;
+    *secs = total;
     return 0;
 }
 

@@ -385,6 +385,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         /* Resumed: the writer has committed (or failed) and filled the reply. */
         hc->suspended = 0;
         atomic_fetch_sub(&srv->suspended, 1);
+        api_request_resumed(&hc->req, &hc->rep);
         return http_send(hc);
     case HC_READING:
     case HC_DISCARD:
@@ -431,12 +432,13 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
         [MHD_REQUEST_TERMINATED_CLIENT_ABORT] = " (client closed)",
     };
     const char *reason = (unsigned)toe < sizeof why / sizeof why[0] && why[toe] ? why[toe] : "";
+    /* Paths are cut at 200 bytes: a hostile URL should not flood the log. The key's name says
+     * which client it was (never the key itself). */
+    char status[16] = "-";
     if (hc->status)
-        log_msg("%s %s %s %u %.2fms%s", hc->remote, hc->method, hc->path ? hc->path : "-",
-                hc->status, ms, reason);
-    else
-        log_msg("%s %s %s - %.2fms%s", hc->remote, hc->method, hc->path ? hc->path : "-", ms,
-                reason);
+        snprintf(status, sizeof status, "%u", hc->status);
+    log_msg("%s %s %.200s %s %.2fms%s%s%s", hc->remote, hc->method, hc->path ? hc->path : "-",
+            status, ms, hc->req.key_name[0] ? " key=" : "", hc->req.key_name, reason);
 
     if (hc->suspended) /* resumed but closed before its reply went out */
         atomic_fetch_sub(&srv->suspended, 1);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EMPTY UINT32_MAX
+
 static inline int same_key(const char *a, const char *b, size_t n)
 {
     if (n > 16)
@@ -19,7 +21,8 @@ static strmap_slot *find(const strmap *m, const char *key, size_t klen, uint64_t
     size_t mask = m->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         strmap_slot *s = &m->slots[i];
-        if (!s->key || (s->hash == h && s->klen == klen && same_key(s->key, key, klen)))
+        if (s->klen == EMPTY ||
+            (s->hash == h && s->klen == klen && same_key(strmap_slot_key(s), key, klen)))
             return s;
     }
 }
@@ -29,7 +32,7 @@ uint32_t *strmap_get_hashed(const strmap *m, const char *key, size_t klen, uint6
     if (!m->cap)
         return NULL;
     strmap_slot *s = find(m, key, klen, hash);
-    return s->key ? &s->value : NULL;
+    return s->klen != EMPTY ? &s->value : NULL;
 }
 
 uint32_t *strmap_get(const strmap *m, const char *key, size_t klen)
@@ -37,18 +40,28 @@ uint32_t *strmap_get(const strmap *m, const char *key, size_t klen)
     return strmap_get_hashed(m, key, klen, strmap_hash(key, klen));
 }
 
+static strmap_slot *alloc_slots(size_t cap)
+{
+    strmap_slot *slots = malloc(cap * sizeof *slots);
+    if (slots)
+        for (size_t i = 0; i < cap; i++)
+            slots[i].klen = EMPTY;
+    return slots;
+}
+
 static int grow(strmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
-    strmap_slot *slots = calloc(cap, sizeof *slots);
+    strmap_slot *slots = alloc_slots(cap);
     if (!slots)
         return -1;
     strmap old = *m;
     m->slots = slots;
     m->cap = cap;
     for (size_t i = 0; i < old.cap; i++)
-        if (old.slots[i].key)
-            *find(m, old.slots[i].key, old.slots[i].klen, old.slots[i].hash) = old.slots[i];
+        if (old.slots[i].klen != EMPTY)
+            *find(m, strmap_slot_key(&old.slots[i]), old.slots[i].klen, old.slots[i].hash) =
+                old.slots[i];
     free(old.slots);
     return 0;
 }
@@ -66,14 +79,20 @@ uint32_t *strmap_put_hashed(strmap *m, const char *key, size_t klen, uint64_t h,
     if ((m->count + 1) * 4 > m->cap * 3 && grow(m) < 0)
         return NULL;
     strmap_slot *s = find(m, key, klen, h);
-    if (s->key)
+    if (s->klen != EMPTY)
         return &s->value;
-    char *k = malloc(klen + 1);
-    if (!k)
+    if (klen >= EMPTY)
         return NULL;
-    memcpy(k, key, klen);
-    k[klen] = '\0';
-    *s = (strmap_slot){.hash = h, .key = k, .klen = (uint32_t)klen, .value = value};
+    strmap_slot n = {.hash = h, .klen = (uint32_t)klen, .value = value};
+    if (klen <= STRMAP_INLINE) {
+        memcpy(n.k.inline_key, key, klen);
+    } else {
+        n.k.heap_key = malloc(klen);
+        if (!n.k.heap_key)
+            return NULL;
+        memcpy(n.k.heap_key, key, klen);
+    }
+    *s = n;
     m->count++;
     if (added)
         *added = 1;
@@ -83,8 +102,9 @@ uint32_t *strmap_put_hashed(strmap *m, const char *key, size_t klen, uint64_t h,
 void strmap_clear(strmap *m)
 {
     for (size_t i = 0; i < m->cap; i++) {
-        free(m->slots[i].key);
-        m->slots[i].key = NULL;
+        if (m->slots[i].klen != EMPTY && m->slots[i].klen > STRMAP_INLINE)
+            free(m->slots[i].k.heap_key);
+        m->slots[i].klen = EMPTY;
     }
     m->count = 0;
 }

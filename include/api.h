@@ -88,6 +88,10 @@ mod_ruleset *api_ruleset_acquire(api_ctx *ctx);
  */
 int api_authorize(api_ctx *ctx, api_request *req, api_role role, api_reply *rep);
 
+/* Called by the HTTP layer on the request's own thread once a suspended request is resumed,
+ * before the reply is sent: finishes the reply. */
+void api_request_resumed(api_request *req, api_reply *rep);
+
 /* Releases what a handler kept for the request (rule set reference, pending state). Idempotent. */
 void api_request_done(api_request *req);
 
@@ -129,8 +133,7 @@ void api_comment_free(api_comment *c);
 
 /* The verdict reply for an engine result that is not stored (moderatorctl check --json): the same
  * shape as POST /v1/comments with "id" and "created_at" null. Caller frees. */
-char *api_check_json(const mod_ruleset *rs, const char *text, size_t len, const mod_result *res,
-                     int pretty);
+char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty);
 /* A stored record as GET /v1/comments/{id} returns it. Caller frees. */
 char *api_record_json(const comment_record *rec, int pretty);
 

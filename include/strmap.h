@@ -5,12 +5,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define STRMAP_INLINE 16
+
 typedef struct {
     uint64_t hash;
-    char *key;        /* owned copy, NULL for an empty slot */
-    uint32_t klen;
+    uint32_t klen;    /* UINT32_MAX for an empty slot */
     uint32_t value;
+    union {           /* short keys live in the slot: one memory access per lookup */
+        char inline_key[STRMAP_INLINE];
+        char *heap_key;
+    } k;
 } strmap_slot;
+
+static inline const char *strmap_slot_key(const strmap_slot *s)
+{
+    return s->klen <= STRMAP_INLINE ? s->k.inline_key : s->k.heap_key;
+}
 
 typedef struct {
     strmap_slot *slots;

@@ -1,0 +1,88 @@
+#!/bin/sh
+# Runs every test tier against the binaries in $BUILD (default build): the cmocka unit tests, the
+# in-process drivers of moderatorctl (table-driven cases, examples inside the rule files), and the
+# end-to-end pytest suite against the real daemon. Prints one last line "N passed, N failed" and
+# exits non-zero when anything failed.
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+PASSED=0
+FAILED=0
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+
+add() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
+
+# A tier that printed no count of its own but failed still counts as one failure.
+tier_failed() { echo "FAILED: $1"; add 0 1; }
+
+echo "== unit tests ($BUILD/tests)"
+found=0
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    found=1
+    "$t" >"$LOG" 2>&1
+    rc=$?
+    cat "$LOG"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$LOG" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$LOG" | tail -n 1)
+    if [ -z "$p$f" ]; then
+        if [ $rc -eq 0 ]; then add 1 0; else tier_failed "$t (exit $rc, no summary)"; fi
+    else
+        add "${p:-0}" "${f:-0}"
+        [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && tier_failed "$t (exit $rc)"
+    fi
+done
+[ $found -eq 1 ] || echo "(no unit test binaries)"
+
+CTL="$BUILD/moderatorctl"
+# Parses "...: N passed, M failed" from an in-process driver.
+run_ctl_driver() {
+    name=$1
+    shift
+    echo "== $name"
+    "$CTL" "$@" >"$LOG" 2>&1
+    rc=$?
+    grep -v '^PASS ' "$LOG" | tail -n 40
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$LOG" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '^[0-9]+')
+        f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '^[0-9]+')
+        add "$p" "$f"
+        [ $rc -ne 0 ] && [ "$f" -eq 0 ] && tier_failed "$name (exit $rc)"
+    elif [ $rc -ne 0 ]; then
+        tier_failed "$name (exit $rc)"
+    fi
+}
+
+if [ -x "$CTL" ] && "$CTL" help 2>/dev/null | grep -q '^  cases'; then
+    if ls tests/cases/*.cases >/dev/null 2>&1; then
+        run_ctl_driver "cases, in-process (moderatorctl cases tests/cases)" cases tests/cases
+    else
+        echo "== cases: no tests/cases/*.cases yet"
+    fi
+else
+    echo "== cases: moderatorctl has no 'cases' command; skipped"
+fi
+if [ -x "$CTL" ] && "$CTL" help 2>/dev/null | grep -q '^  rules test'; then
+    run_ctl_driver "rule file examples (moderatorctl rules test rules)" rules test rules
+fi
+
+echo "== end-to-end (pytest tests/e2e)"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e >"$LOG" 2>&1
+rc=$?
+cat "$LOG"
+summary=$(grep -E '^=*.*[0-9]+ (passed|failed|error)' "$LOG" | tail -n 1)
+[ -z "$summary" ] && summary=$(grep -E '[0-9]+ (passed|failed|errors?)( |,|$)' "$LOG" | tail -n 1)
+num() { echo "$summary" | grep -oE "[0-9]+ $1" | head -n 1 | grep -oE '^[0-9]+'; }
+p=$(num passed)
+f=$(num failed)
+e=$(num 'errors?')
+add "${p:-0}" $((${f:-0} + ${e:-0}))
+# 5 = no tests collected: not a failure of its own.
+if [ $rc -ne 0 ] && [ $rc -ne 5 ] && [ $((${f:-0} + ${e:-0})) -eq 0 ]; then
+    tier_failed "pytest (exit $rc)"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
