@@ -30,7 +30,7 @@ API_OBJ    := $(API_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test unit-build sanitize bench eval clean
+.PHONY: all deps run test unit-build sanitize bench eval fuzz clean
 all: $(BUILD)/moderatord $(BUILD)/moderatorctl
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -89,5 +89,15 @@ eval: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/eval.sh
 
+# Coverage-guided fuzzing of the engine with clang's libFuzzer (not part of make test).
+fuzz: deps
+	@command -v clang >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
+	@mkdir -p build-fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iinclude \
+	  $(shell pkg-config --cflags $(PKGS)) $(ENGINE_SRC) tests/fuzz/fuzz_engine.c \
+	  -o build-fuzz/fuzz_engine $(LDLIBS)
+	@mkdir -p build-fuzz/corpus
+	build-fuzz/fuzz_engine -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus tests/fuzz/corpus
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
