@@ -106,10 +106,15 @@ static int tok_push(token_list *tl, const norm_token *t)
     return 0;
 }
 
+/* Code points the character being fed spans in the original: 1, or the length of an HTML
+ * entity such as "&amp;". Set by normalize_text around each feed. */
+static __thread uint32_t sp_entity_cps = 1;
+
 /* The word being built, with the per-character spans needed to trim symbols at its edges. */
 typedef struct {
     char text[256];
-    uint32_t cp_at[256], b_at[256], b_end[256]; /* span of the source character of each byte */
+    /* span of the source character of each byte (an HTML entity is one character of several) */
+    uint32_t cp_at[256], cp_end[256], b_at[256], b_end[256];
     enum cls cls_at[256];
     size_t len;
     int foreign_letters, latin_letters;
@@ -122,6 +127,7 @@ static void word_add(word_buf *w, const char *s, size_t n, enum cls cls, uint32_
     for (size_t i = 0; i < n && w->len < sizeof w->text - 1; i++) {
         w->text[w->len] = s[i];
         w->cp_at[w->len] = cp;
+        w->cp_end[w->len] = cp + sp_entity_cps;
         w->b_at[w->len] = b;
         w->b_end[w->len] = b_end;
         w->cls_at[w->len] = cls;
@@ -218,7 +224,7 @@ static int word_flush(splitter *sp)
     if (w->upper_letters >= 2 && w->upper_letters == w->latin_letters)
         flags |= TOK_ALLCAPS;
     if (b > a) {
-        if (emit_token(sp, w->text + a, b - a, 0, flags, w->cp_at[a], w->cp_at[b - 1] + 1,
+        if (emit_token(sp, w->text + a, b - a, 0, flags, w->cp_at[a], w->cp_end[b - 1],
                        w->b_at[a], w->b_end[b - 1]) < 0)
             return -1;
         if (bang)
@@ -346,6 +352,52 @@ static int feed_unicode(splitter *sp, int32_t cp, uint32_t cpi, uint32_t b, uint
     return 0;
 }
 
+/* An HTML character reference at s ("&#243;", "&#x2019;", "&amp;"): its length in bytes (all
+ * ASCII, so also in code points) and the character, or 0 when s is not one. */
+static size_t html_entity(const char *s, size_t n, int32_t *cp)
+{
+    static const struct {
+        const char *name;
+        int32_t cp;
+    } named[] = {{"amp", '&'},     {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+                 {"apos", '\''},   {"nbsp", 0xA0},    {"rsquo", 0x2019}, {"lsquo", 0x2018},
+                 {"rdquo", 0x201D}, {"ldquo", 0x201C}, {"hellip", 0x2026}, {"mdash", 0x2014},
+                 {"ndash", 0x2013}};
+    size_t end = 1;
+    while (end < n && end < 12 && s[end] != ';' && s[end] != '&' && s[end] != ' ')
+        end++;
+    if (end >= n || s[end] != ';' || end < 3)
+        return 0;
+    if (s[1] == '#') {
+        int hex = s[2] == 'x' || s[2] == 'X';
+        long v = 0;
+        size_t k = hex ? 3 : 2;
+        if (k >= end)
+            return 0;
+        for (; k < end; k++) {
+            char c = s[k];
+            int d = c >= '0' && c <= '9' ? c - '0'
+                    : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0)
+                return 0;
+            v = v * (hex ? 16 : 10) + d;
+            if (v > 0x10FFFF)
+                return 0;
+        }
+        if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        *cp = (int32_t)v;
+        return end + 1;
+    }
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+        if (strlen(named[k].name) == end - 1 && !memcmp(s + 1, named[k].name, end - 1)) {
+            *cp = named[k].cp;
+            return end + 1;
+        }
+    return 0;
+}
+
 int normalize_text(const char *text, size_t len, token_list *out)
 {
     pthread_once(&ascii_once, ascii_classes_init);
@@ -376,7 +428,7 @@ int normalize_text(const char *text, size_t len, token_list *out)
                 flags |= TOK_CAPITAL;
             if (upper >= 2 && upper == letters)
                 flags |= TOK_ALLCAPS;
-            if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL)) {
+            if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL && s[j] != '&')) {
                 if (emit_token(&sp, text + i, j - i, 1, flags, cpi, cpi + (uint32_t)(j - i),
                                (uint32_t)i, (uint32_t)j) < 0)
                     return -1;
@@ -384,6 +436,22 @@ int normalize_text(const char *text, size_t len, token_list *out)
                 i = j;
                 continue;
             }
+        }
+        int32_t ent_cp;
+        size_t ent_len;
+        if (s[i] == '&' && (ent_len = html_entity(text + i, len - i, &ent_cp)) > 0) {
+            /* Comments often arrive HTML-escaped: "&amp;", "Jap&#243;n" read as the character. */
+            sp_entity_cps = (uint32_t)ent_len;
+            int rc = ent_cp < 0x80
+                         ? feed_ascii(&sp, (unsigned char)ent_cp, cpi, (uint32_t)i,
+                                      (uint32_t)(i + ent_len))
+                         : feed_unicode(&sp, ent_cp, cpi, (uint32_t)i, (uint32_t)(i + ent_len));
+            sp_entity_cps = 1;
+            if (rc < 0)
+                return -1;
+            i += ent_len;
+            cpi += (uint32_t)ent_len;
+            continue;
         }
         if (s[i] < 0x80) {
             if (feed_ascii(&sp, s[i], cpi, (uint32_t)i, (uint32_t)i + 1) < 0)
