@@ -420,7 +420,7 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
     return 0;
 }
 
-/* Drops what the allow list covers, and, within a category, a match inside another match that
+/* Drops what the allow list covers, and, within a category, a match overlapping another that
  * weighs at least as much (so "fuck you" and "fuck" do not count the same word twice). */
 static void prune(const mod_ruleset *rs, scratch *s)
 {
@@ -441,10 +441,13 @@ static void prune(const mod_ruleset *rs, scratch *s)
         for (size_t j = 0; j < s->n_cand && !c->dropped; j++) {
             const candidate *d = &s->cand[j];
             const rule_def *rd = &rs->rules[d->rule];
-            if (i == j || d->dropped || rd->cat != rc->cat || d->a > c->a || d->b < c->b)
+            if (i == j || d->dropped || rd->cat != rc->cat || d->a > c->b || d->b < c->a)
                 continue;
-            int same_span = d->a == c->a && d->b == c->b;
-            if (rd->weight > rc->weight || (rd->weight == rc->weight && (!same_span || j < i)))
+            /* Overlapping evidence in one category counts once: the heavier rule (or, at equal
+             * weight, the wider span, then the first found) keeps it. */
+            uint32_t wd = d->b - d->a, wc = c->b - c->a;
+            if (rd->weight > rc->weight ||
+                (rd->weight == rc->weight && (wd > wc || (wd == wc && j < i))))
                 c->dropped = 1;
         }
     }
