@@ -139,13 +139,35 @@ static int wildcard_allowed(const mod_ruleset *rs, const char *w, size_t n)
     return sc.hit;
 }
 
+/* Is rest a regular inflection of a word ending in last ("s", "ed", "ing", also after a doubled
+ * consonant: shit -> shitting)? Such a word is the rule word inflected, even when the dictionary
+ * lists it on its own; derived words (cocky, titter) still need the dictionary guard. */
+static int regular_ending(const char *rest, char last)
+{
+    static const char *const endings[] = {"", "s", "es", "ed", "d", "ing", "in"};
+    if (rest[0] == last && last != 'e')
+        rest++; /* doubled consonant */
+    for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++)
+        if (strcmp(rest, endings[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void wildcards(const mod_ruleset *rs, const char *w, size_t n, read_how how, found *f)
 {
     found tmp = {0};
+    int inflected = 0;
     for (size_t k = 3; k <= n; k++) {
         uint32_t *id = strmap_get(&rs->prefixes, w, k);
-        if (id)
+        if (id) {
             found_add(&tmp, *id, how == READ_EXACT ? READ_PREFIX : how);
+            inflected |= regular_ending(w + k, w[k - 1]);
+        }
+    }
+    if (inflected) {
+        for (uint32_t i = 0; i < tmp.n; i++)
+            found_add(f, tmp.v[i].word, (read_how)tmp.v[i].how);
+        tmp.n = 0;
     }
     for (uint32_t i = 0; i < rs->infixes.n; i++) {
         uint32_t id = rs->infixes.v[i];

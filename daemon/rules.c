@@ -180,6 +180,9 @@ static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, const char 
         } else if (wl > 1 && w[wl - 1] == '*') {
             kind = W_PREFIX;
             w[wl - 1] = '\0';
+        } else if (w[0] == '=' && wl > 1) {
+            kind = W_ONLY; /* exactly this form: no inflections ("=piss off") */
+            w++;
         } else if (strchr(w, '*')) {
             *why = "'*' may only end a word (word*) or surround it (*word*)";
             return -1;
@@ -190,12 +193,12 @@ static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, const char 
             *why = "term has no letters or digits after normalization";
             return -1;
         }
-        if (kind != W_EXACT && strchr(norm, ' ')) {
+        if ((kind == W_PREFIX || kind == W_INFIX) && strchr(norm, ' ')) {
             free(norm);
             *why = "a wildcard word must be a single word";
             return -1;
         }
-        if (kind != W_EXACT && strlen(norm) < 3) {
+        if ((kind == W_PREFIX || kind == W_INFIX) && strlen(norm) < 3) {
             free(norm);
             *why = "a wildcard needs at least 3 letters before it";
             return -1;
@@ -545,6 +548,13 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
 
         for (int f = 2; f < nf && ok; f++) {
             char *tok = fields[f];
+            if (strchr(tok, ',')) {
+                diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f] + (int)(strchr(tok, ',') - tok),
+                         "to match any of several words, define a set (@name = a, b) and use it",
+                         "a rule pattern is a sequence of words; ',' does not list alternatives");
+                ok = 0;
+                break;
+            }
             if (strcmp(tok, "unless") == 0) {
                 FLUSH_PHRASE();
                 if (in_unless == 1) {
@@ -864,7 +874,7 @@ static void build_indexes(mod_ruleset *rs)
 
     for (uint32_t w = 0; w < rs->n_words; w++) {
         lex_word *lw = &rs->words[w];
-        if (lw->kind == W_EXACT) {
+        if (lw->kind == W_EXACT || lw->kind == W_ONLY) {
             surface_add(rs, lw->text, w);
         } else if (lw->kind == W_PREFIX) {
             strmap_put(&rs->prefixes, lw->text, strlen(lw->text), w, NULL);
@@ -902,7 +912,8 @@ static void build_indexes(mod_ruleset *rs)
     rs->by_length = calloc(rs->max_len + 1, sizeof *rs->by_length);
     for (uint32_t w = 0; w < rs->n_words; w++) {
         size_t n = strlen(rs->words[w].text);
-        if (element_word[w] && rs->words[w].kind == W_EXACT && n >= 3 && n <= rs->max_len)
+        if (element_word[w] && (rs->words[w].kind == W_EXACT || rs->words[w].kind == W_ONLY) &&
+            n >= 3 && n <= rs->max_len)
             u32vec_push(&rs->by_length[n], w);
     }
     if (n_vocab)

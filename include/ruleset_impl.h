@@ -10,7 +10,8 @@
 #include "speller.h"
 #include "strmap.h"
 
-typedef enum { W_EXACT, W_PREFIX, W_INFIX } word_kind;
+/* W_ONLY: exactly this form, without the inflections W_EXACT also matches ("=piss off"). */
+typedef enum { W_EXACT, W_PREFIX, W_INFIX, W_ONLY } word_kind;
 
 /* A word as written in a rule or set, after normalization. */
 typedef struct {
