@@ -157,7 +157,7 @@ static void wildcards(const mod_ruleset *rs, const char *w, size_t n, read_how h
 {
     found tmp = {0};
     int inflected = 0;
-    for (size_t k = 3; k <= n; k++) {
+    for (size_t k = 3; k <= n && k <= rs->max_prefix; k++) {
         uint32_t *id = strmap_get(&rs->prefixes, w, k);
         if (id) {
             found_add(&tmp, *id, how == READ_EXACT ? READ_PREFIX : how);
@@ -298,12 +298,22 @@ static int read_masked(const mod_ruleset *rs, const char *w, size_t n, found *f)
     if (n <= rs->max_len) {
         const u32vec *cands = &rs->by_length[n];
         for (uint32_t c = 0; c < cands->n; c++) {
-            const char *t = rs->words[cands->v[c]].text;
+            const char *t = rs->surface_text[cands->v[c]];
             if (mask_fits(w, n, t, n, 0)) {
-                found_add(f, cands->v[c], READ_MASK);
+                const u32vec *ids = &rs->surface_words[cands->v[c]];
+                for (uint32_t k = 0; k < ids->n; k++)
+                    found_add(f, ids->v[k], READ_MASK);
                 snprintf(f->reading, sizeof f->reading, "%s", t);
                 return 1;
             }
+        }
+    }
+    for (uint32_t i = 0; i < rs->infixes.n; i++) {
+        const char *t = rs->words[rs->infixes.v[i]].text;
+        if (mask_fits(w, n, t, strlen(t), 0)) {
+            found_add(f, rs->infixes.v[i], READ_MASK);
+            snprintf(f->reading, sizeof f->reading, "%s", t);
+            return 1;
         }
     }
     for (uint32_t id = 0; id < rs->n_words; id++) {
@@ -394,11 +404,11 @@ static int read_sound_alike(const mod_ruleset *rs, const char *w, size_t n, foun
     static const char *const rep[][2] = {{"ph", "f"}, {"kk", "ck"}, {"x", "ck"}, {"q", "k"},
                                          {"z", "s"},  {"v", "u"},   {"k", "ck"}, {"kc", "ck"}};
     char v[64];
-    if (n >= 40)
-        return 0;
+    if (n < 4 || n >= 40)
+        return 0; /* short words are too easily something else ("v." is not "u") */
     for (size_t r = 0; r < sizeof rep / sizeof rep[0]; r++) {
         size_t fl = strlen(rep[r][0]), tl = strlen(rep[r][1]);
-        for (const char *p = strstr(w, rep[r][0]); p && p > w; p = strstr(p + 1, rep[r][0])) {
+        for (const char *p = strstr(w, rep[r][0]); p; p = strstr(p + 1, rep[r][0])) {
             size_t at = (size_t)(p - w);
             if (at + fl > n)
                 break;

@@ -124,7 +124,8 @@ static int add_word(scratch *s, uint32_t first, uint32_t last, uint32_t sentence
     const char *rd = r->reading ? r->reading : fallback;
     size_t rl = r->reading ? strlen(r->reading) : flen;
     RESERVE(s->text, s->n_text, s->cap_text, rl + 1);
-    memcpy(s->hits + s->n_hits, r->hits, r->n_hits * sizeof *r->hits);
+    if (r->n_hits)
+        memcpy(s->hits + s->n_hits, r->hits, r->n_hits * sizeof *r->hits);
     s->n_hits += r->n_hits;
     w->reading_off = (uint32_t)s->n_text;
     memcpy(s->text + s->n_text, rd, rl);
@@ -153,6 +154,10 @@ static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, 
                        size_t run_end, int *err)
 {
     char joined[64];
+    char head[3] = {tl->buf[tl->toks[i].off], tl->buf[tl->toks[i + 1].off],
+                    tl->buf[tl->toks[i + 2].off]};
+    if (!strmap_get(&rs->heads, head, 3))
+        return 0; /* no rule word starts with these letters */
     for (size_t end = run_end; end >= i + 3; end--) {
         if (end - i >= sizeof joined)
             continue;
@@ -167,7 +172,7 @@ static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, 
         int direct = 0;
         for (uint32_t h = 0; h < r.n_hits; h++)
             direct |= r.hits[h].how == READ_EXACT || r.hits[h].how == READ_STRETCH ||
-                      r.hits[h].how == READ_PREFIX;
+                      r.hits[h].how == READ_PREFIX || r.hits[h].how == READ_INFIX;
         if (direct) {
             word_reading copy = r;
             copy.reading = r.reading ? r.reading : joined;
@@ -184,38 +189,21 @@ static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
 {
     for (size_t i = 0; i < tl->count;) {
         if (single_letter(tl, i)) {
+            /* A run of single letters may spell a rule word from its first letter (f u c k);
+             * the join is tried only up to the longest rule word. */
             size_t end = i + 1;
             while (end < tl->count && single_letter(tl, end) &&
-                   (tl->toks[end].flags & TOK_THIN_SEP) && end - i < 40)
+                   (tl->toks[end].flags & TOK_THIN_SEP) && end - i < rs->max_join)
                 end++;
             if (end - i >= 3) {
                 int err = 0;
-                size_t used = 0;
-                for (size_t start = i; start + 3 <= end && !used; start++) {
-                    used = try_join(rs, s, tl, start, end, &err);
-                    if (err)
-                        return -1;
-                    if (used) {
-                        /* Letters before the joined word stay words of their own. */
-                        size_t before = s->n_words - 1;
-                        eff_word joined_word = s->words[before];
-                        s->n_words--;
-                        for (size_t k = i; k < start; k++) {
-                            word_reading r;
-                            const norm_token *t = &tl->toks[k];
-                            if (analyze_word(rs, token_text(tl, t), t->len, t->hash, t->flags,
-                                             &r) < 0 ||
-                                add_word(s, (uint32_t)k, (uint32_t)k, t->sentence, &r,
-                                         token_text(tl, t), t->len, 0) < 0)
-                                return -1;
-                        }
-                        RESERVE(s->words, s->n_words, s->cap_words, 1);
-                        s->words[s->n_words++] = joined_word;
-                        i = start + used;
-                    }
-                }
-                if (used)
+                size_t used = try_join(rs, s, tl, i, end, &err);
+                if (err)
+                    return -1;
+                if (used) {
+                    i += used;
                     continue;
+                }
             }
         }
         const norm_token *t = &tl->toks[i];
@@ -420,6 +408,15 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
     return 0;
 }
 
+/* Orders candidates: heavier rule first, then the wider span, then the one found first. */
+static int heavier(const mod_ruleset *rs, const candidate *x, const candidate *y)
+{
+    double wx = rs->rules[x->rule].weight, wy = rs->rules[y->rule].weight;
+    if (wx != wy)
+        return wx > wy;
+    return (x->b - x->a) > (y->b - y->a);
+}
+
 /* Drops what the allow list covers, and, within a category, a match overlapping another that
  * weighs at least as much (so "fuck you" and "fuck" do not count the same word twice). */
 static void prune(const mod_ruleset *rs, scratch *s)
@@ -435,20 +432,29 @@ static void prune(const mod_ruleset *rs, scratch *s)
         if (all_allowed)
             c->dropped = 1;
     }
-    for (size_t i = 0; i < s->n_cand; i++) {
+    /* Heaviest first (then widest, then first found): each keeps its words unless a heavier
+     * match of its category already holds one of them. */
+    size_t n = s->n_cand;
+    for (size_t i = 1; i < n; i++) {
+        candidate key = s->cand[i];
+        size_t j = i;
+        while (j > 0 && heavier(rs, &key, &s->cand[j - 1])) {
+            s->cand[j] = s->cand[j - 1];
+            j--;
+        }
+        s->cand[j] = key;
+    }
+    for (size_t i = 0; i < n; i++) {
         candidate *c = &s->cand[i];
-        const rule_def *rc = &rs->rules[c->rule];
-        for (size_t j = 0; j < s->n_cand && !c->dropped; j++) {
+        if (c->dropped)
+            continue;
+        for (size_t j = 0; j < i; j++) {
             const candidate *d = &s->cand[j];
-            const rule_def *rd = &rs->rules[d->rule];
-            if (i == j || d->dropped || rd->cat != rc->cat || d->a > c->b || d->b < c->a)
-                continue;
-            /* Overlapping evidence in one category counts once: the heavier rule (or, at equal
-             * weight, the wider span, then the first found) keeps it. */
-            uint32_t wd = d->b - d->a, wc = c->b - c->a;
-            if (rd->weight > rc->weight ||
-                (rd->weight == rc->weight && (wd > wc || (wd == wc && j < i))))
+            if (!d->dropped && rs->rules[d->rule].cat == rs->rules[c->rule].cat &&
+                d->a <= c->b && d->b >= c->a) {
                 c->dropped = 1;
+                break;
+            }
         }
     }
 }
@@ -527,7 +533,10 @@ static int cmp_match(const void *a, const void *b)
 static void mark_participants(scratch *s, const token_list *tl, const mod_input *in)
 {
     for (size_t p = 0; p < in->n_participants; p++) {
-        char *name = in->participants[p] ? normalize_term(in->participants[p]) : NULL;
+        const char *given = in->participants[p];
+        while (given && *given == '@')
+            given++; /* "@bob" names the same person as "bob" */
+        char *name = given ? normalize_term(given) : NULL;
         if (!name)
             continue;
         char *save = NULL;

@@ -362,7 +362,7 @@ static size_t html_entity(const char *s, size_t n, int32_t *cp)
     } named[] = {{"amp", '&'},     {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
                  {"apos", '\''},   {"nbsp", 0xA0},    {"rsquo", 0x2019}, {"lsquo", 0x2018},
                  {"rdquo", 0x201D}, {"ldquo", 0x201C}, {"hellip", 0x2026}, {"mdash", 0x2014},
-                 {"ndash", 0x2013}};
+                 {"ndash", 0x2013}, {"shy", 0xAD},     {"zwj", 0x200D},   {"zwnj", 0x200C}};
     size_t end = 1;
     while (end < n && end < 12 && s[end] != ';' && s[end] != '&' && s[end] != ' ')
         end++;

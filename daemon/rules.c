@@ -180,7 +180,7 @@ static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, const char 
         } else if (wl > 1 && w[wl - 1] == '*') {
             kind = W_PREFIX;
             w[wl - 1] = '\0';
-        } else if (w[0] == '=' && wl > 1) {
+        } else if (w[0] == '=' && wl > 1 && !strchr(w, '*')) {
             kind = W_ONLY; /* exactly this form: no inflections ("=piss off") */
             w++;
         } else if (strchr(w, '*')) {
@@ -778,21 +778,31 @@ static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 
 /* ---- derived indexes ---- */
 
-static void surface_add(mod_ruleset *rs, const char *form, uint32_t wid)
+static void surface_add(mod_ruleset *rs, const char *form, uint32_t wid, int rule_word)
 {
     int added;
     uint32_t *idx = strmap_put(&rs->surface, form, strlen(form), rs->n_surface, &added);
     if (added) {
+        size_t cap = rs->cap_surface;
         GROW(rs->surface_words, rs->n_surface, rs->cap_surface);
+        if (rs->cap_surface != cap) {
+            rs->surface_text = realloc(rs->surface_text, rs->cap_surface * sizeof(char *));
+            if (!rs->surface_text)
+                abort();
+        }
+        rs->surface_text[rs->n_surface] = strdup(form);
         rs->n_surface++;
     }
     u32vec_add_unique(&rs->surface_words[*idx], wid);
-    strmap_put(&rs->rule_vocab, form, strlen(form), 1, NULL);
+    /* Only words rules fire on are rule words for the Scunthorpe guard: an allowed phrase or an
+     * "unless" word must not let a wildcard fire inside it. */
+    if (rule_word)
+        strmap_put(&rs->rule_vocab, form, strlen(form), 1, NULL);
 }
 
 typedef struct {
-    const char *want;
-    int found;
+    const char *want, *self;
+    int found, other; /* a stem is the rule word; a stem is some third word */
 } stem_probe;
 
 static int stem_is(const char *stem, void *ctx)
@@ -800,6 +810,8 @@ static int stem_is(const char *stem, void *ctx)
     stem_probe *sp = ctx;
     if (strcmp(stem, sp->want) == 0)
         sp->found = 1;
+    else if (strcmp(stem, sp->self) != 0)
+        sp->other = 1;
     return sp->found;
 }
 
@@ -829,13 +841,21 @@ static void add_inflections(mod_ruleset *rs, uint32_t wid)
                 snprintf(cand, sizeof cand, "%s%c%s", w, last, end);
             else
                 continue;
-            stem_probe sp = {.want = w};
-            if (speller_is_english(cand))
+            stem_probe sp = {.want = w, .self = cand};
+            int verbal = !strcmp(end, "ed") || !strcmp(end, "ing") || !strcmp(end, "es");
+            if (variant == 0 && strcmp(end, "s") == 0 && last != 's') {
+                sp.found = 1; /* word + s is its plural (losers), whatever hunspell stems it to */
+            } else if (speller_is_english(cand)) {
                 speller_stems(cand, stem_is, &sp);
-            else if (!english && (strcmp(end, "s") == 0 || strcmp(end, "es") == 0))
+                /* A regular -ed/-ing/-es form the dictionary lists on its own (shitting) is still
+                 * the rule word; one that stems to a third word (spiced, japes) is not. */
+                if (!sp.found && !sp.other && verbal)
+                    sp.found = 1;
+            }
+            else if (!english && strcmp(end, "es") == 0)
                 sp.found = variant == 0; /* not English either way: a plain plural */
             if (sp.found)
-                surface_add(rs, cand, wid);
+                surface_add(rs, cand, wid, 1);
         }
     }
 }
@@ -861,8 +881,8 @@ static void build_indexes(mod_ruleset *rs)
             lex_set *s = &rs->sets[rs->rules[r].elems[e].set];
             for (uint32_t t = 0; t < s->terms.n; t++) {
                 lex_term *term = &rs->terms[s->terms.v[t]];
-                if (term->words.n == 1)
-                    element_word[term->words.v[0]] = 1;
+                for (uint32_t k = 0; k < term->words.n; k++)
+                    element_word[term->words.v[k]] = 1;
             }
         }
     rs->terms_by_first = calloc(rs->n_words + 1, sizeof *rs->terms_by_first);
@@ -874,15 +894,20 @@ static void build_indexes(mod_ruleset *rs)
 
     for (uint32_t w = 0; w < rs->n_words; w++) {
         lex_word *lw = &rs->words[w];
+        size_t len = strlen(lw->text);
         if (lw->kind == W_EXACT || lw->kind == W_ONLY) {
-            surface_add(rs, lw->text, w);
+            surface_add(rs, lw->text, w, element_word[w]);
         } else if (lw->kind == W_PREFIX) {
-            strmap_put(&rs->prefixes, lw->text, strlen(lw->text), w, NULL);
-            strmap_put(&rs->rule_vocab, lw->text, strlen(lw->text), 1, NULL);
+            strmap_put(&rs->prefixes, lw->text, len, w, NULL);
+            strmap_put(&rs->rule_vocab, lw->text, len, 1, NULL);
+            if (len > rs->max_prefix)
+                rs->max_prefix = (uint32_t)len;
         } else {
             u32vec_push(&rs->infixes, w);
-            strmap_put(&rs->rule_vocab, lw->text, strlen(lw->text), 1, NULL);
+            strmap_put(&rs->rule_vocab, lw->text, len, 1, NULL);
         }
+        if (element_word[w] && len >= 3 && len > rs->max_join)
+            rs->max_join = (uint32_t)len;
     }
     uint32_t n_exact = rs->n_words;
     for (uint32_t w = 0; w < n_exact; w++)
@@ -909,13 +934,26 @@ static void build_indexes(mod_ruleset *rs)
         if (n > rs->max_len)
             rs->max_len = (uint32_t)n;
     }
+    /* Masked words (f*ck, f*cking) are compared with every surface form of their length. */
+    if (rs->max_join > rs->max_len)
+        rs->max_len = rs->max_join;
     rs->by_length = calloc(rs->max_len + 1, sizeof *rs->by_length);
-    for (uint32_t w = 0; w < rs->n_words; w++) {
-        size_t n = strlen(rs->words[w].text);
-        if (element_word[w] && (rs->words[w].kind == W_EXACT || rs->words[w].kind == W_ONLY) &&
-            n >= 3 && n <= rs->max_len)
-            u32vec_push(&rs->by_length[n], w);
+    for (uint32_t i = 0; i < rs->n_surface; i++) {
+        size_t n = strlen(rs->surface_text[i]);
+        if (n >= 3 && n <= rs->max_len && strmap_get(&rs->rule_vocab, rs->surface_text[i], n))
+            u32vec_push(&rs->by_length[n], i);
     }
+    /* Three-letter heads of rule words: single letters (f u c k) are read together only when
+     * they start like one. */
+    for (uint32_t i = 0; i < rs->n_surface; i++)
+        if (strlen(rs->surface_text[i]) >= 3 &&
+            strmap_get(&rs->rule_vocab, rs->surface_text[i], strlen(rs->surface_text[i])))
+            strmap_put(&rs->heads, rs->surface_text[i], 3, 1, NULL);
+    for (uint32_t w = 0; w < rs->n_words; w++)
+        if (rs->words[w].kind == W_PREFIX || rs->words[w].kind == W_INFIX)
+            strmap_put(&rs->heads, rs->words[w].text, 3, 1, NULL);
+    if (rs->max_join < 3)
+        rs->max_join = 3;
     if (n_vocab)
         rs->vocab = speller_vocab_new(vocab, n_vocab);
     free(vocab);
@@ -1035,9 +1073,13 @@ int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_erro
         diag_add(diags, DIAG_WARNING, "policy.conf", 0, 0, NULL,
                  "no policy.conf: default thresholds are used");
 
-    for (size_t i = 0; i < rs->n_files; i++)
-        if (strstr(srcs[i].file, ".rules"))
-            parse_sets(rs, &srcs[i], diags);
+    /* Shared sets first (lexicon.rules), then each category's own, so any file may extend or
+     * include a lexicon set. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < rs->n_files; i++)
+            if (strstr(srcs[i].file, ".rules") &&
+                (strcmp(srcs[i].file, "lexicon.rules") == 0) == (pass == 0))
+                parse_sets(rs, &srcs[i], diags);
     for (size_t i = 0; i < rs->n_files; i++) {
         const char *nm = srcs[i].file;
         if (strcmp(nm, "policy.conf") == 0) {
@@ -1121,9 +1163,13 @@ void ruleset_unref(mod_ruleset *rs)
             u32vec_free(&rs->rules_by_set[i]);
     free(rs->rules_by_set);
     free(rs->sets);
-    for (uint32_t i = 0; i < rs->n_surface; i++)
+    for (uint32_t i = 0; i < rs->n_surface; i++) {
         u32vec_free(&rs->surface_words[i]);
+        free(rs->surface_text[i]);
+    }
     free(rs->surface_words);
+    free(rs->surface_text);
+    strmap_free(&rs->heads);
     for (uint32_t i = 0; i < rs->n_near; i++)
         u32vec_free(&rs->near_lists[i]);
     free(rs->near_lists);

@@ -79,6 +79,7 @@ struct mod_ruleset {
     strmap set_ids;            /* "@name" -> set id */
     strmap surface;            /* surface form (word or inflection) -> index into surface_words */
     u32vec *surface_words;     /* exact word ids a surface form reads as */
+    char **surface_text;       /* the surface forms themselves, by index */
     uint32_t n_surface, cap_surface;
     strmap prefixes;           /* prefix text -> word id */
     u32vec infixes;            /* word ids of embedded words */
@@ -91,8 +92,11 @@ struct mod_ruleset {
     strmap near_index;         /* rule word and its one-letter deletions -> index into near_lists */
     u32vec *near_lists;
     uint32_t n_near, cap_near;
-    u32vec *by_length;         /* length -> exact word ids, for masked words (f**k) */
+    u32vec *by_length;         /* length -> surface indexes, for masked words (f**k, f*cking) */
     uint32_t max_len;
+    uint32_t max_prefix;       /* longest word* rule word */
+    uint32_t max_join;         /* most single letters read together (f u c k) */
+    strmap heads;              /* first three letters of every rule word */
     vocab_speller *vocab;
 
     size_t rule_count[CAT__COUNT];
