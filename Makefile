@@ -22,15 +22,21 @@ DEB_STAMP := $(BUILD)/.deps
 
 ENGINE_SRC := daemon/error.c daemon/strmap.c daemon/normalize.c daemon/speller.c daemon/rules.c \
               daemon/analyze.c daemon/match.c daemon/policy.c daemon/engine.c
-STORE_SRC  := daemon/store.c
-API_SRC    := daemon/api.c daemon/http.c daemon/log.c
+STORE_SRC  := daemon/store.c daemon/store_moderation.c
+# Issue 5: rule-set lint (engine), rule-set versions and the audit trail's tools (store).
+ENGINE_SRC += daemon/lint.c
+STORE_SRC  += daemon/store_audit.c
+API_SRC    := daemon/api.c daemon/http.c daemon/log.c daemon/api_moderation.c daemon/static.c
+# Issue 6: the drop-in protocols (Perspective, Akismet, Coral) and Prometheus metrics.
+API_SRC    += daemon/api_compat.c daemon/perspective.c daemon/akismet.c daemon/coral.c \
+              daemon/metrics.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/%.o)
 API_OBJ    := $(API_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test unit-build sanitize bench eval fuzz clean
+.PHONY: all deps run test unit-build sanitize bench eval fuzz clean calibrate clients-deps browser-deps
 all: $(BUILD)/moderatord $(BUILD)/moderatorctl
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -52,12 +58,26 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | $(DEB_STAMP)
 $(BUILD)/moderatord: $(BUILD)/daemon/main.o $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(BUILD)/daemon/api.o $(BUILD)/daemon/log.o $(ENGINE_OBJ) $(STORE_OBJ)
+$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(BUILD)/daemon/api.o $(BUILD)/daemon/log.o $(BUILD)/daemon/api_moderation.o $(BUILD)/daemon/ctl_moderation.o $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# api.o counts verdicts in metrics.o (an extra prerequisite line adds to the link's $^).
+$(BUILD)/moderatorctl: $(BUILD)/daemon/metrics.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_OBJ) $(STORE_OBJ) $(API_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Perspective calibration (issue 6): scores ../shared/data with the engine and refits the table in
+# daemon/perspective_calibration.h (tools/calibrate/README.md says how). Run by hand, not by tests.
+$(BUILD)/calibrate-features: tools/calibrate/features.c $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+calibrate: deps
+	@$(MAKE) --no-print-directory $(BUILD)/calibrate-features
+	$(BUILD)/calibrate-features rules $(sort $(wildcard ../shared/data/*.jsonl)) > $(BUILD)/calibration.tsv
+	node tools/calibrate/fit.mjs $(BUILD)/calibration.tsv > $(BUILD)/perspective_calibration.h
+	mv $(BUILD)/perspective_calibration.h daemon/perspective_calibration.h
 
 # Serves on 127.0.0.1:8080 with ./rules and ./var/moderatord.db; creates keys on first run.
 run: deps
@@ -72,9 +92,26 @@ run: deps
 	exec $(BUILD)/moderatord --listen 127.0.0.1:8080 --db var/moderatord.db --rules rules
 
 # deps first, in its own make, so pkg-config sees the freshly installed libraries.
-test: deps
+test: deps clients-deps browser-deps
 	@$(MAKE) --no-print-directory all unit-build
 	@BUILD=$(BUILD) tests/run.sh
+
+# The browser test (tests/browser) drives Debian's chromium with playwright-core: chromium from
+# Debian when missing, Node.js and npm when node is, and the pinned playwright-core (no browser
+# download of its own) when tests/browser/node_modules is missing.
+browser-deps:
+	@[ -x /usr/bin/chromium ] || { echo "installing: chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || exit 1
+	@command -v node >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || exit 1
+	@[ -d tests/browser/node_modules ] || (cd tests/browser && npm install --no-audit --no-fund)
+
+# The client tests (tests/clients) run real npm clients: Node.js and npm from Debian when node is
+# missing, and the pinned packages of tests/clients/package.json when node_modules is.
+clients-deps:
+	@command -v node >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || exit 1
+	@[ -d tests/clients/node_modules ] || (cd tests/clients && npm install --no-audit --no-fund)
 
 unit-build: $(UNIT_TESTS)
 

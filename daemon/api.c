@@ -11,7 +11,9 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "api_internal.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Replies print numbers with at most 10 significant digits: scores are sums of small weights, and
  * 0.30000000000000004 helps no one. */
@@ -38,6 +40,8 @@ typedef struct {
     double score, categories[CAT__COUNT];
     json_t *matches;
     char created_at[40];
+    const char *reason; /* static: "author_banned" / "author_probation" when a sanction decided */
+    json_t *sanction;   /* the author's sanction, when they are under one (api_moderation.c) */
 } api_state;
 
 static const char *const api_role_names[] = {
@@ -70,6 +74,7 @@ api_ctx *api_new(store *st, mod_ruleset *rs)
     ctx->st = st;
     ctx->rs = rs;
     pthread_mutex_init(&ctx->lock, NULL);
+    api_strike_policy_publish(st, rs); /* the strike thresholds the store applies */
     return ctx;
 }
 
@@ -89,6 +94,7 @@ void api_swap_ruleset(api_ctx *ctx, mod_ruleset *rs)
     mod_ruleset *old = ctx->rs;
     ctx->rs = rs;
     pthread_mutex_unlock(&ctx->lock);
+    api_strike_policy_publish(ctx->st, rs);
     /* Outside the lock: freeing a large set must not stall requests taking the new one. */
     if (old)
         ruleset_unref(old);
@@ -104,12 +110,20 @@ mod_ruleset *api_ruleset_acquire(api_ctx *ctx)
 
 void api_request_done(api_request *req)
 {
+    if (req->state_free) {
+        if (req->state)
+            req->state_free(req->state);
+        req->state = NULL;
+        req->state_free = NULL;
+        return;
+    }
     api_state *s = req->state;
     if (!s)
         return;
     if (s->rs)
         ruleset_unref(s->rs);
     json_decref(s->matches);
+    json_decref(s->sanction);
     free(s);
     req->state = NULL;
 }
@@ -140,7 +154,7 @@ void api_reply_header(api_reply *rep, const char *name, const char *value)
 
 /* A JSON string from text that may hold bytes a client sent (ids from the URL): jansson refuses
  * invalid UTF-8, so such bytes become '?' rather than losing the whole reply. */
-static json_t *api_str(const char *s)
+json_t *api_str(const char *s)
 {
     if (!s)
         return json_null();
@@ -159,7 +173,7 @@ static json_t *api_str(const char *s)
 }
 
 /* Serializes obj into rep with status (takes obj). */
-static void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty)
+void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty)
 {
     char *s = obj ? json_dumps(obj, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
                                            : API_DUMP_FLAGS)
@@ -234,22 +248,38 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
     memcpy(key, h, n);
     key[n] = '\0';
 
-    api_key_info ki = {0};
     mod_error err = {0};
-    if (store_key_lookup(ctx->st, key, &ki, &err) != 0) {
-        if (err.code == ERR_UNAUTHORIZED) {
-            api_error(rep, ERR_UNAUTHORIZED, "unknown or revoked API key");
+    int rc = api_authorize_key(ctx, req, key, need, &err);
+    explicit_bzero(key, sizeof key);
+    if (rc != 0) {
+        api_error(rep, err.code, "%s", err.message);
+        if (err.code == ERR_UNAUTHORIZED)
             api_reply_header(rep, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        } else {
-            log_msg("key lookup failed: %s", err.message);
-            api_error(rep, ERR_STORE, "cannot check the API key: the store is unavailable");
-        }
         return -1;
+    }
+    return 0;
+}
+
+int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, api_role need,
+                      mod_error *err)
+{
+    req->role = API_ROLE_PUBLIC;
+    req->key_id = 0;
+    req->key_name[0] = '\0';
+    if (!key || !*key)
+        return err_set(err, ERR_UNAUTHORIZED, "no API key");
+    api_key_info ki = {0};
+    mod_error lerr = {0};
+    if (store_key_lookup(ctx->st, key, &ki, &lerr) != 0) {
+        if (lerr.code == ERR_UNAUTHORIZED)
+            return err_set(err, ERR_UNAUTHORIZED, "unknown or revoked API key");
+        log_msg("key lookup failed: %s", lerr.message);
+        return err_set(err, ERR_STORE, "cannot check the API key: the store is unavailable");
     }
     int role = api_role_from_name(ki.role);
     if (role < 0 || (role != API_ROLE_ADMIN && role != (int)need)) {
-        api_error(rep, ERR_FORBIDDEN, "this route needs a %s key; key \"%s\" has role %s",
-                  api_role_name(need), ki.name ? ki.name : "", ki.role ? ki.role : "?");
+        err_set(err, ERR_FORBIDDEN, "this route needs a %s key; key \"%s\" has role %s",
+                api_role_name(need), ki.name ? ki.name : "", ki.role ? ki.role : "?");
         api_key_info_free(&ki);
         return -1;
     }
@@ -258,6 +288,11 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
     snprintf(req->key_name, sizeof req->key_name, "%s", ki.name ? ki.name : "");
     api_key_info_free(&ki);
     return 0;
+}
+
+store *api_store(api_ctx *ctx)
+{
+    return ctx->st;
 }
 
 /* ---- parsing a submission ---- */
@@ -391,7 +426,7 @@ static json_t *api_categories(const double *cats)
     return o;
 }
 
-static json_t *api_thresholds(const policy_config *pol)
+json_t *api_thresholds(const policy_config *pol)
 {
     json_t *o = json_object();
     for (int c = 0; c < CAT__COUNT; c++)
@@ -424,6 +459,20 @@ static json_t *api_matches(const mod_result *res)
         json_array_append_new(arr, o);
     }
     return arr;
+}
+
+char *api_matches_json(const mod_result *res, int with_text)
+{
+    json_t *arr = api_matches(res);
+    for (size_t i = 0; !with_text && i < json_array_size(arr); i++) {
+        json_t *m = json_array_get(arr, i);
+        json_object_del(m, "text");
+        json_object_del(m, "matched");
+        json_object_del(json_object_get(m, "context"), "text");
+    }
+    char *s = arr ? json_dumps(arr, API_DUMP_FLAGS) : NULL;
+    json_decref(arr);
+    return s;
 }
 
 /* The stored matches, or [] if the column is missing or unreadable. */
@@ -467,7 +516,7 @@ static json_t *api_verdict_from_record(const comment_record *rec, const policy_c
                        duplicate);
 }
 
-static json_t *api_record(const comment_record *rec)
+json_t *api_record(const comment_record *rec)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", api_str(rec->id));
@@ -533,7 +582,7 @@ api_status api_healthz(api_ctx *ctx, api_request *req, api_reply *rep)
 }
 
 /* "application/json", with parameters such as "; charset=utf-8" allowed. */
-static int api_is_json_type(const char *ct)
+int api_is_json_type(const char *ct)
 {
     if (!ct)
         return 0;
@@ -606,14 +655,19 @@ static void api_comment_stored(void *arg, int rc, const comment_record *stored, 
 
 void api_request_resumed(api_request *req, api_reply *rep)
 {
+    if (req->state_resumed) {
+        req->state_resumed(req, rep);
+        return;
+    }
     api_state *s = req->state;
     if (!s || s->outcome != API_COMMITTED)
         return; /* the reply is already filled */
-    api_reply_json(rep, 200,
-                   api_verdict(s->id, verdict_name(s->verdict), api_state_of(s->verdict), s->score,
-                               s->categories, json_incref(s->matches), ruleset_version(s->rs), NULL,
-                               ruleset_policy(s->rs), s->created_at, 0),
-                   0);
+    json_t *o = api_verdict(s->id, verdict_name(s->verdict), api_state_of(s->verdict), s->score,
+                            s->categories, json_incref(s->matches), ruleset_version(s->rs),
+                            s->reason, ruleset_policy(s->rs), s->created_at, 0);
+    if (o && s->sanction)
+        json_object_set(o, "sanction", s->sanction);
+    api_reply_json(rep, 200, o, 0);
     s->outcome = API_ANSWERED;
 }
 
@@ -678,6 +732,16 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
         api_comment_free(&c);
         return API_DONE;
     }
+    metrics_verdict(res.verdict, res.categories);
+    /* Author sanctions, after the engine: one indexed read; a ban blocks, probation holds. */
+    if (api_sanction_apply(ctx, s->rs, c.author_id, c.author_email, &res.verdict, &s->reason,
+                           &s->sanction, &err) != 0) {
+        log_msg("store: sanction lookup failed: %s", err.message);
+        api_error(rep, ERR_STORE, "the store is unavailable: %s", err.message);
+        engine_result_free(&res);
+        api_comment_free(&c);
+        return API_DONE;
+    }
 
     s->matches = api_matches(&res);
     char *matches = s->matches ? json_dumps(s->matches, API_DUMP_FLAGS) : NULL;
@@ -711,6 +775,7 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
         .score = res.score,
         .matches_json = matches,
         .ruleset = (char *)ruleset_version(s->rs),
+        .reason = (char *)s->reason,
     };
     memcpy(rec.categories, res.categories, sizeof rec.categories);
 
@@ -739,7 +804,13 @@ api_status api_comment_get(api_ctx *ctx, api_request *req, api_reply *rep)
             api_error(rep, ERR_STORE, "the store is unavailable: %s", err.message);
         return API_DONE;
     }
-    api_reply_json(rep, 200, api_record(&rec), 0);
+    /* The record with its moderation side: state, reports, author, full history. */
+    json_t *o = api_moderation_record(ctx, &rec, &err);
     comment_record_free(&rec);
+    if (!o) {
+        api_error(rep, err.code == ERR_NONE ? ERR_INTERNAL : err.code, "%s", err.message);
+        return API_DONE;
+    }
+    api_reply_json(rep, 200, o, 0);
     return API_DONE;
 }

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "api.h"
+#include "api_moderation.h"
+#include "ctl_moderation.h"
 #include "engine.h"
 #include "eval.h"
 #include "ruleset.h"
@@ -28,8 +30,9 @@ static void ctl_usage(FILE *f)
             "                        \"mentions\":[..]}) with the rules, in-process\n"
             "  cases PATH...         run table-driven case files (*.cases) in-process\n"
             "  rules test [DIR]      run the examples inside the rule files\n"
-            "  eval FILE.jsonl ...   measure the rules on labeled comments (see eval -h)\n"
-            "defaults: --db " CTL_DEFAULT_DB ", --rules ./" CTL_DEFAULT_RULES "\n");
+            "  eval FILE.jsonl ...   measure the rules on labeled comments (see eval -h)\n");
+    ctl_moderation_usage(f);
+    fprintf(f, "defaults: --db " CTL_DEFAULT_DB ", --rules ./" CTL_DEFAULT_RULES "\n");
 }
 
 static int ctl_open(const char *db, store **st)
@@ -150,16 +153,18 @@ static int ctl_show(const char *db, const char *id)
     comment_record rec = {0};
     mod_error err = {0};
     int rc = store_get_comment(st, id, &rec, &err);
-    store_close(st);
     if (rc != 0) {
+        store_close(st);
         fprintf(stderr, "moderatorctl: show: %s\n",
                 err.code == ERR_NOT_FOUND ? "no comment with that id" : err.message);
         return 1;
     }
-    char *json = api_record_json(&rec, 1);
+    /* As GET /v1/comments/{id} shows it: with state, reports, author record and history. */
+    char *json = api_moderation_record_json(st, &rec, 1, &err);
+    store_close(st);
     comment_record_free(&rec);
     if (!json) {
-        fprintf(stderr, "moderatorctl: show: out of memory\n");
+        fprintf(stderr, "moderatorctl: show: %s\n", err.message);
         return 1;
     }
     printf("%s\n", json);
@@ -364,6 +369,8 @@ int main(int argc, char **argv)
         return ctl_with_rules(ctl_cases, rules, rules_given, cargc, cargv);
     if (!strcmp(cmd, "rules") && cargc >= 2 && !strcmp(cargv[1], "test"))
         return ctl_rules_test(cargc >= 3 ? cargv[2] : rules);
+    if (ctl_moderation_command(cmd)) /* queue, approve, reject, ban, probation, unban, author */
+        return ctl_moderation(db, cargc, cargv);
     if (!strcmp(cmd, "help")) {
         ctl_usage(stdout);
         return 0;

@@ -16,7 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_compat.h"
+#include "api_moderation.h"
 #include "log.h"
+#include "metrics.h"
+#include "static.h"
 
 /* One route: pattern segments are literal, "{name}" (one segment, passed to the handler in
  * req->params) or a final "{*}" (the rest of the path). */
@@ -31,8 +35,28 @@ static const http_route http_routes[] = {
     {"GET", "/healthz", api_healthz, API_ROLE_PUBLIC},
     {"POST", "/v1/comments", api_comment_post, API_ROLE_CMS},
     {"GET", "/v1/comments/{id}", api_comment_get, API_ROLE_MODERATOR},
-    /* Issue 4 adds /v1/queue, /v1/comments/{id}/decision|report, /v1/decisions, /moderate/{*};
-     * issue 5 /v1/rules, /v1/rules/reload, /v1/check; issue 6 /v1alpha1/..., /1.1/..., /metrics. */
+    /* Issue 6. The drop-in protocols authenticate in their handlers, each its own way and with its
+     * own error shape: Perspective's key in ?key= (or the usual header), Akismet's in the form or
+     * the Host name, Coral's HMAC signature over the body. /metrics is public like /healthz. */
+    {"POST", "/v1alpha1/comments:analyze", compat_perspective_analyze, API_ROLE_PUBLIC},
+    {"POST", "/v1alpha1/comments:suggestscore", compat_perspective_suggest, API_ROLE_PUBLIC},
+    {"POST", "/1.1/comment-check", compat_akismet_check, API_ROLE_PUBLIC},
+    {"POST", "/1.1/submit-spam", compat_akismet_submit_spam, API_ROLE_PUBLIC},
+    {"POST", "/1.1/submit-ham", compat_akismet_submit_ham, API_ROLE_PUBLIC},
+    {"POST", "/1.1/verify-key", compat_akismet_verify_key, API_ROLE_PUBLIC},
+    {"POST", "/v1/integrations/coral/phase", compat_coral_phase, API_ROLE_PUBLIC},
+    {"GET", "/metrics", metrics_handler, API_ROLE_PUBLIC},
+    /* Issue 4: moderation (api_moderation.c) and the review page (static.c; the page itself
+     * asks for a moderator key and sends it with every API call). */
+    {"GET", "/v1/queue", api_queue_get, API_ROLE_MODERATOR},
+    {"POST", "/v1/comments/{id}/decision", api_decision_post, API_ROLE_MODERATOR},
+    {"POST", "/v1/comments/{id}/report", api_report_post, API_ROLE_CMS},
+    {"GET", "/v1/decisions", api_decisions_get, API_ROLE_CMS},
+    {"GET", "/v1/authors/{author}", api_author_get, API_ROLE_MODERATOR},
+    {"POST", "/v1/authors/{author}/sanction", api_author_sanction_post, API_ROLE_MODERATOR},
+    {"GET", "/moderate", static_moderate, API_ROLE_PUBLIC},
+    {"GET", "/moderate/{*}", static_moderate, API_ROLE_PUBLIC},
+    /* Issue 5 adds /v1/rules, /v1/rules/reload, /v1/check; issue 6 /v1alpha1/..., /1.1/..., /metrics. */
 };
 #define HTTP_N_ROUTES (sizeof http_routes / sizeof http_routes[0])
 
@@ -256,6 +280,12 @@ static const char *http_header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* req->header: any request header, for handlers that need more than the usual three. */
+static const char *http_req_header(void *conn, const char *name)
+{
+    return http_header(((http_conn *)conn)->conn, name);
+}
+
 /* First call for a request: route, authenticate and check the announced size before any body is
  * read, so a refused request costs no upload. */
 static enum MHD_Result http_begin(http_conn *hc, const char *url, const char *method)
@@ -294,6 +324,7 @@ static enum MHD_Result http_begin(http_conn *hc, const char *url, const char *me
     req->authorization = http_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     req->content_type = http_header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
     req->host = http_header(c, MHD_HTTP_HEADER_HOST);
+    req->header = http_req_header;
     req->remote_addr = hc->remote;
     req->suspend = http_suspend;
     req->resume = http_resume;
@@ -439,6 +470,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
         snprintf(status, sizeof status, "%u", hc->status);
     log_msg("%s %s %.200s %s %.2fms%s%s%s", hc->remote, hc->method, hc->path ? hc->path : "-",
             status, ms, hc->req.key_name[0] ? " key=" : "", hc->req.key_name, reason);
+    /* Labelled by route pattern, never by the raw path: a hostile URL must not mint new series. */
+    metrics_request(hc->route ? hc->route->method : "-", hc->route ? hc->route->pattern : NULL,
+                    hc->status, ms / 1e3);
 
     if (hc->suspended) /* resumed but closed before its reply went out */
         atomic_fetch_sub(&srv->suspended, 1);

@@ -681,17 +681,26 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
     }
 }
 
+/* Line i of a settings file (policy.conf, allow.list) without its comment: NULL when it holds
+ * nothing (blank, comment, or an example, which is recorded). */
+static char *setting_line(mod_ruleset *rs, rule_diags *diags, src_file *sf, int i, char *buf,
+                          size_t size)
+{
+    if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
+        return NULL;
+    snprintf(buf, size, "%s", sf->lines[i]);
+    strip_comment(buf);
+    char *p = skip_space(buf);
+    return *p ? p : NULL;
+}
+
 static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 {
     policy_config *pc = &rs->policy;
     for (int i = 0; i < sf->n_lines; i++) {
-        if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
-            continue;
         char line[1024];
-        snprintf(line, sizeof line, "%s", sf->lines[i]);
-        strip_comment(line);
-        char *p = skip_space(line);
-        if (!*p)
+        char *p = setting_line(rs, diags, sf, i, line, sizeof line);
+        if (!p)
             continue;
         char key[64], a[64] = "", b[64] = "", c[64] = "";
         int n = sscanf(p, "%63s %63s %63s %63s", key, a, b, c);
@@ -750,13 +759,9 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 {
     for (int i = 0; i < sf->n_lines; i++) {
-        if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
-            continue;
         char line[1024];
-        snprintf(line, sizeof line, "%s", sf->lines[i]);
-        strip_comment(line);
-        char *p = skip_space(line);
-        if (!*p)
+        char *p = setting_line(rs, diags, sf, i, line, sizeof line);
+        if (!p)
             continue;
         char *norm = normalize_term(p);
         if (!norm || !*norm) {
@@ -988,48 +993,38 @@ static char *read_file(const char *path, size_t *len)
 
 static atomic_uint_fast64_t generation_counter;
 
-int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_error *err)
+/* Whether a directory entry is a rule file: *.rules, allow.list, policy.conf. */
+static int rule_file_wanted(const char *nm)
 {
-    rule_diags local = {0};
-    if (!diags)
-        diags = &local;
-    size_t errors_before = diags_errors(diags);
+    size_t l = strlen(nm);
+    if (nm[0] == '.')
+        return 0;
+    return (l > 6 && strcmp(nm + l - 6, ".rules") == 0) || strcmp(nm, "allow.list") == 0 ||
+           strcmp(nm, "policy.conf") == 0;
+}
+
+int ruleset_read_dir(const char *dir, rule_file **out, size_t *count, rule_diags *diags,
+                     mod_error *err)
+{
+    *out = NULL;
+    *count = 0;
     DIR *d = opendir(dir);
     if (!d) {
         diag_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "cannot open rules directory: %s",
                  strerror(errno));
-        err_set(err, ERR_RULES, "%s: cannot open rules directory: %s", dir, strerror(errno));
-        diags_free(&local);
-        return -1;
+        return err_set(err, ERR_RULES, "%s: cannot open rules directory: %s", dir,
+                       strerror(errno));
     }
     char *names[256];
     size_t n_names = 0;
     struct dirent *de;
-    while ((de = readdir(d)) && n_names < 256) {
-        const char *nm = de->d_name;
-        size_t l = strlen(nm);
-        if (nm[0] == '.')
-            continue;
-        if ((l > 6 && strcmp(nm + l - 6, ".rules") == 0) || strcmp(nm, "allow.list") == 0 ||
-            strcmp(nm, "policy.conf") == 0)
-            names[n_names++] = strdup(nm);
-    }
+    while ((de = readdir(d)) && n_names < 256)
+        if (rule_file_wanted(de->d_name))
+            names[n_names++] = strdup(de->d_name);
     closedir(d);
     qsort(names, n_names, sizeof *names, cmp_str);
-
-    mod_ruleset *rs = calloc(1, sizeof *rs);
-    atomic_init(&rs->refs, 1);
-    rs->generation = atomic_fetch_add(&generation_counter, 1) + 1;
-    rs->files = calloc(n_names + 1, sizeof *rs->files);
-    rs->allow_set = set_new(rs, "@allow", "allow.list", 0);
-    rs->mention_set = set_new(rs, "@mention", "(built in)", 0);
-    strmap_put(&rs->set_ids, "@mention", 8, rs->mention_set, NULL);
-    rs->sets[rs->mention_set].used = 1;
-
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    src_file *srcs = calloc(n_names + 1, sizeof *srcs);
-    int have_policy = 0;
+    rule_file *files = calloc(n_names + 1, sizeof *files);
+    size_t n = 0;
     for (size_t i = 0; i < n_names; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -1041,18 +1036,75 @@ int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_erro
             free(names[i]);
             continue;
         }
+        files[n++] = (rule_file){.name = names[i], .content = content, .len = len};
+    }
+    *out = files;
+    *count = n;
+    return 0;
+}
+
+void rule_files_free(rule_file *files, size_t count)
+{
+    for (size_t i = 0; files && i < count; i++) {
+        free(files[i].name);
+        free(files[i].content);
+    }
+    free(files);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp((*(const rule_file *const *)a)->name, (*(const rule_file *const *)b)->name);
+}
+
+/* Builds from files (copied, taken in name order); fails when diags gained errors since
+ * errors_before (so read errors found by the caller count too). */
+static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
+                            rule_diags *diags, mod_error *err, size_t errors_before)
+{
+    rule_diags local = {0};
+    if (!diags)
+        diags = &local;
+    const rule_file **sorted = calloc(n_in + 1, sizeof *sorted);
+    for (size_t i = 0; i < n_in; i++)
+        sorted[i] = &in[i];
+    qsort(sorted, n_in, sizeof *sorted, cmp_file);
+
+    mod_ruleset *rs = calloc(1, sizeof *rs);
+    atomic_init(&rs->refs, 1);
+    rs->generation = atomic_fetch_add(&generation_counter, 1) + 1;
+    rs->files = calloc(n_in + 1, sizeof *rs->files);
+    rs->allow_set = set_new(rs, "@allow", "allow.list", 0);
+    rs->mention_set = set_new(rs, "@mention", "(built in)", 0);
+    strmap_put(&rs->set_ids, "@mention", 8, rs->mention_set, NULL);
+    rs->sets[rs->mention_set].used = 1;
+
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    src_file *srcs = calloc(n_in + 1, sizeof *srcs);
+    int have_policy = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (i && strcmp(sorted[i]->name, sorted[i - 1]->name) == 0) {
+            diag_add(diags, DIAG_ERROR, sorted[i]->name, 0, 0, NULL, "file given twice");
+            continue;
+        }
         rule_file *rf = &rs->files[rs->n_files++];
-        rf->name = names[i];
-        rf->content = content;
-        rf->len = len;
+        rf->name = strdup(sorted[i]->name);
+        rf->len = sorted[i]->len;
+        rf->content = malloc(rf->len + 1);
+        if (!rf->name || !rf->content)
+            abort();
+        memcpy(rf->content, sorted[i]->content, rf->len);
+        rf->content[rf->len] = '\0';
         EVP_DigestUpdate(md, rf->name, strlen(rf->name) + 1);
-        EVP_DigestUpdate(md, content, len);
+        EVP_DigestUpdate(md, rf->content, rf->len);
         EVP_DigestUpdate(md, "", 1);
         srcs[rs->n_files - 1].file = rf->name;
-        split_lines(&srcs[rs->n_files - 1], content, len);
+        split_lines(&srcs[rs->n_files - 1], rf->content, rf->len);
         if (strcmp(rf->name, "policy.conf") == 0)
             have_policy = 1;
     }
+    free(sorted);
     unsigned char digest[32];
     EVP_DigestFinal_ex(md, digest, NULL);
     EVP_MD_CTX_free(md);
@@ -1122,6 +1174,28 @@ int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_erro
     diags_free(&local);
     *out = rs;
     return 0;
+}
+
+int ruleset_build(const rule_file *files, size_t count, mod_ruleset **out, rule_diags *diags,
+                  mod_error *err)
+{
+    return ruleset_build_at(files, count, out, diags, err, diags ? diags_errors(diags) : 0);
+}
+
+int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_error *err)
+{
+    rule_diags local = {0};
+    if (!diags)
+        diags = &local;
+    size_t errors_before = diags_errors(diags);
+    rule_file *files = NULL;
+    size_t n = 0;
+    int rc = ruleset_read_dir(dir, &files, &n, diags, err);
+    if (rc == 0)
+        rc = ruleset_build_at(files, n, out, diags, err, errors_before);
+    rule_files_free(files, n);
+    diags_free(&local);
+    return rc;
 }
 
 mod_ruleset *ruleset_ref(mod_ruleset *rs)

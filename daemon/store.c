@@ -14,11 +14,10 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 1
+#include "store_internal.h" /* store_conn, struct store, helpers shared with store_moderation.c */
+
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
-#define STORE_READERS 4
-#define STORE_TS_LEN 32
-#define STORE_HASH_HEX 65 /* 64 hex chars + NUL */
 
 static const char store_zero_hash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -56,13 +55,36 @@ static const char *const store_migrations[] = {
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
     "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
     "CREATE TABLE rulesets (version TEXT PRIMARY KEY, loaded_at TEXT, files TEXT);",
-};
 
-/* Column order shared by every comment SELECT and the INSERT. */
-#define COMMENT_COLS                                                                              \
-    "id, site, ext_id, thread, parent_id, author_id, author_name, author_email, author_url, ip, " \
-    "user_agent, text, verdict, state, score, profanity, personal_attack, ethnic_slur, matches, " \
-    "ruleset, reason, created_at, updated_at"
+    /* Version 2: moderation (store_moderation.c). The author key is the author id, else the
+     * e-mail in lower case; strikes and sanctions hang off it. Times in *_ms are Unix ms. */
+    "ALTER TABLE comments ADD COLUMN author_key TEXT GENERATED ALWAYS AS ("
+    "  CASE WHEN author_id <> '' THEN author_id"
+    "       WHEN author_email <> '' THEN lower(author_email) END) VIRTUAL;"
+    "ALTER TABLE comments ADD COLUMN reports INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX comments_author ON comments (author_key, state) WHERE author_key IS NOT NULL;"
+    "CREATE TABLE reports ("
+    "  id INTEGER PRIMARY KEY, comment_id TEXT NOT NULL, at TEXT NOT NULL,"
+    "  actor TEXT, reporter TEXT, reason TEXT);"
+    "CREATE INDEX reports_comment ON reports (comment_id, id);"
+    "CREATE UNIQUE INDEX reports_once ON reports (comment_id, reporter) WHERE reporter IS NOT NULL;"
+    "CREATE TABLE strikes ("
+    "  comment_id TEXT PRIMARY KEY, author TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+    "  source TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX strikes_author ON strikes (author, at_ms);"
+    "CREATE TABLE sanctions ("
+    "  author TEXT PRIMARY KEY, action TEXT CHECK (action IN ('ban', 'probation')),"
+    "  reason TEXT, until_ms INTEGER, set_by TEXT, set_at TEXT,"
+    "  strikes_reset_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX events_type ON events (type, seq);",
+
+    /* Version 3: the audit trail (store_audit.c). A random salt per comment keys the hashes of
+     * its personal data in the verdict event; `audit prune` deletes it with the data, so the
+     * chain still verifies and its hashes link to no one. pruned_at marks a pruned row. */
+    "ALTER TABLE comments ADD COLUMN pii_salt TEXT;"
+    "ALTER TABLE comments ADD COLUMN pruned_at TEXT;",
+};
 
 _Static_assert(CAT__COUNT == 3, "comments has one column per category");
 
@@ -127,9 +149,9 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_SAVEPOINT] = "SAVEPOINT job",
     [STMT_RELEASE] = "RELEASE job",
     [STMT_ROLLBACK_TO] = "ROLLBACK TO job",
-    [STMT_COMMENT_INSERT] = "INSERT INTO comments (" COMMENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
-                            "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                            "?20, ?21, ?22, ?23)",
+    [STMT_COMMENT_INSERT] = "INSERT INTO comments (" COMMENT_COLS ", pii_salt) VALUES (?1, ?2, "
+                            "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                            "?18, ?19, ?20, ?21, ?22, ?23, :pii_salt)",
     [STMT_COMMENT_BY_ID] = "SELECT " COMMENT_COLS " FROM comments WHERE id = ?1",
     /* The expression matches the unique index so the lookup uses it. */
     [STMT_COMMENT_BY_EXT] = "SELECT " COMMENT_COLS " FROM comments"
@@ -145,11 +167,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_KEY_LIST] = "SELECT " KEY_COLS " FROM api_keys ORDER BY id",
 };
 
-/* One connection and its statements, prepared on first use and kept for the connection's life. */
-typedef struct {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[STMT__COUNT];
-} store_conn;
+_Static_assert(STMT__COUNT <= STORE_STMT_SLOTS, "store_conn has a slot for every statement");
 
 typedef struct store_job {
     struct store_job *next;
@@ -161,41 +179,11 @@ typedef struct store_job {
     mod_error err;
 } store_job;
 
-struct store {
-    char *path;
-
-    /* Synchronous writes (keys) and schema migration. */
-    store_conn sync;
-    pthread_mutex_t sync_lock;
-
-    /* Reader pool: a connection is taken from free[] for the length of one call. */
-    store_conn readers[STORE_READERS];
-    store_conn *free_readers[STORE_READERS];
-    size_t nreaders, nfree;
-    pthread_mutex_t read_lock;
-    pthread_cond_t read_cond;
-
-    /* Group-commit writer. */
-    int writer;
-    store_conn wconn;
-    pthread_t thread;
-    int thread_started;
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_cond;
-    store_job *q_head, *q_tail;
-    int closing;
-    long batches, jobs;
-};
+/* struct store is in store_internal.h. */
 
 /* ---------- small helpers ---------- */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} store_buf;
-
-static void store_buf_add(store_buf *b, const char *s, size_t n)
+void store_buf_add(store_buf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
@@ -216,8 +204,7 @@ static void store_buf_add(store_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void store_buf_printf(store_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void store_buf_printf(store_buf *b, const char *fmt, ...)
+void store_buf_printf(store_buf *b, const char *fmt, ...)
 {
     char tmp[128];
     va_list ap;
@@ -232,7 +219,7 @@ static void store_buf_printf(store_buf *b, const char *fmt, ...)
 }
 
 /* A JSON string literal, or null; escapes so caller-supplied values cannot break the object. */
-static void store_buf_json_str(store_buf *b, const char *s)
+void store_buf_json_str(store_buf *b, const char *s)
 {
     if (!s) {
         store_buf_add(b, "null", 4);
@@ -252,7 +239,7 @@ static void store_buf_json_str(store_buf *b, const char *s)
     store_buf_add(b, "\"", 1);
 }
 
-static void store_buf_json_num(store_buf *b, double v)
+void store_buf_json_num(store_buf *b, double v)
 {
     if (v != v || v > 1e308 || v < -1e308) { /* NaN and infinities are not JSON */
         store_buf_add(b, "null", 4);
@@ -287,7 +274,7 @@ static int store_sha256_hex(const void *data, size_t len, char out[STORE_HASH_HE
 }
 
 /* UTC ISO-8601 with milliseconds: 2026-11-21T10:00:00.123Z */
-static void store_now(char out[STORE_TS_LEN])
+void store_now(char out[STORE_TS_LEN])
 {
     struct timespec ts;
     struct tm tm;
@@ -331,6 +318,7 @@ static int store_comment_copy(comment_record *dst, const comment_record *src)
             return -1;
         }
     }
+    dst->text_withheld = src->text_withheld;
     return 0;
 }
 
@@ -368,7 +356,7 @@ void store_events_free(store_event *ev, size_t count)
 
 /* ---------- connections and statements ---------- */
 
-static int store_sql_err(store_conn *c, mod_error *err, const char *what)
+int store_sql_err(store_conn *c, mod_error *err, const char *what)
 {
     return err_set(err, ERR_STORE, "%s: %s", what, c->db ? sqlite3_errmsg(c->db) : "no connection");
 }
@@ -387,7 +375,7 @@ static sqlite3_stmt *store_stmt(store_conn *c, store_stmt_id id, mod_error *err)
 }
 
 /* Every use ends here, so no statement keeps a read snapshot open between calls. */
-static void store_stmt_done(sqlite3_stmt *s)
+void store_stmt_done(sqlite3_stmt *s)
 {
     if (s) {
         sqlite3_reset(s);
@@ -412,7 +400,7 @@ static int store_exec_stmt(store_conn *c, store_stmt_id id, mod_error *err)
 }
 
 /* Ends a failed transaction if SQLite has not already rolled it back. */
-static void store_rollback(store_conn *c)
+void store_rollback(store_conn *c)
 {
     if (c->db && !sqlite3_get_autocommit(c->db))
         store_exec_stmt(c, STMT_ROLLBACK, NULL);
@@ -422,6 +410,7 @@ static void store_conn_close(store_conn *c)
 {
     for (int i = 0; i < STMT__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    store_mod_conn_close(c);
     sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
 }
@@ -506,7 +495,7 @@ fail:
     return -1;
 }
 
-static store_conn *store_reader_take(store *st)
+store_conn *store_reader_take(store *st)
 {
     pthread_mutex_lock(&st->read_lock);
     while (st->nfree == 0)
@@ -516,7 +505,7 @@ static store_conn *store_reader_take(store *st)
     return c;
 }
 
-static void store_reader_give(store *st, store_conn *c)
+void store_reader_give(store *st, store_conn *c)
 {
     pthread_mutex_lock(&st->read_lock);
     st->free_readers[st->nfree++] = c;
@@ -526,7 +515,7 @@ static void store_reader_give(store *st, store_conn *c)
 
 /* ---------- rows ---------- */
 
-static int store_col_str(sqlite3_stmt *s, int col, char **out)
+int store_col_str(sqlite3_stmt *s, int col, char **out)
 {
     *out = NULL;
     if (sqlite3_column_type(s, col) == SQLITE_NULL)
@@ -540,7 +529,7 @@ static int store_col_str(sqlite3_stmt *s, int col, char **out)
     return 0;
 }
 
-static int store_row_comment(sqlite3_stmt *s, comment_record *out, mod_error *err)
+int store_row_comment(sqlite3_stmt *s, comment_record *out, mod_error *err)
 {
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < COMMENT_NCOLS; i++) {
@@ -566,7 +555,7 @@ static int store_row_key(sqlite3_stmt *s, api_key_info *out, mod_error *err)
     return 0;
 }
 
-static int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err)
+int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err)
 {
     memset(out, 0, sizeof *out);
     out->seq = (long)sqlite3_column_int64(s, 0);
@@ -596,9 +585,9 @@ static void store_canon_field(store_buf *b, const char *s)
     store_buf_add(b, ",", 1);
 }
 
-static int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
-                            const char *actor, const char *data, const char *prev_hash,
-                            char out[STORE_HASH_HEX], mod_error *err)
+int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
+                     const char *actor, const char *data, const char *prev_hash,
+                     char out[STORE_HASH_HEX], mod_error *err)
 {
     store_buf b = {0};
     char seqs[24];
@@ -613,7 +602,7 @@ static int store_event_hash(long seq, const char *at, const char *type, const ch
 }
 
 /* Appends one event inside the caller's IMMEDIATE transaction, chained to the newest event. */
-static int store_event_append(store_conn *c, const char *type, const char *comment_id,
+int store_event_append(store_conn *c, const char *type, const char *comment_id,
                               const char *actor, const char *data, mod_error *err)
 {
     sqlite3_stmt *s = store_stmt(c, STMT_EVENT_LAST, err);
@@ -661,7 +650,10 @@ static int store_event_append(store_conn *c, const char *type, const char *comme
 
 /* ---------- writer thread ---------- */
 
-static int store_verdict_data(const comment_record *rec, char **out, mod_error *err)
+/* The verdict event: what was decided, with which rules, and hashes (never the values) of the text
+ * and, keyed by the comment's salt, of its personal data. */
+static int store_verdict_data(const comment_record *rec, const char *salt, char **out,
+                              mod_error *err)
 {
     static const char *const cat_names[CAT__COUNT] = {"profanity", "personal_attack", "ethnic_slur"};
     char text_hash[STORE_HASH_HEX];
@@ -681,7 +673,18 @@ static int store_verdict_data(const comment_record *rec, char **out, mod_error *
     }
     store_buf_add(&b, "},\"ruleset\":", 12);
     store_buf_json_str(&b, rec->ruleset);
-    store_buf_printf(&b, ",\"text_sha256\":\"%s\"}", text_hash);
+    if (rec->reason) { /* e.g. "author_banned": an author sanction decided, not the score */
+        store_buf_add(&b, ",\"reason\":", 10);
+        store_buf_json_str(&b, rec->reason);
+    }
+    if (rec->text_withheld) /* doNotStore: the hash below is all that is kept of the text */
+        store_buf_add(&b, ",\"text_withheld\":true", 21);
+    store_buf_printf(&b, ",\"text_sha256\":\"%s\"", text_hash);
+    if (store_audit_pii_json(&b, rec, salt, err) < 0) {
+        free(b.p);
+        return -1;
+    }
+    store_buf_add(&b, "}", 1);
     if (b.oom) {
         free(b.p);
         return err_set(err, ERR_INTERNAL, "out of memory building event data");
@@ -723,11 +726,19 @@ static int store_job_insert(store_conn *w, store_job *j)
     if (!j->rec.created_at || !j->rec.updated_at)
         return err_set(&j->err, ERR_INTERNAL, "out of memory");
 
+    char salt[33]; /* keys the hashes of the personal data in the verdict event (store_audit.c) */
+    if (store_audit_salt(&j->rec, salt, &j->err) < 0)
+        return -1;
     if (!(s = store_stmt(w, STMT_COMMENT_INSERT, &j->err)))
         return -1;
+    if (salt[0])
+        sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":pii_salt"), salt, -1,
+                          SQLITE_STATIC);
     for (size_t i = 0; i < COMMENT_NCOLS; i++) {
         if (comment_cols[i].kind == 'd')
             sqlite3_bind_double(s, (int)i + 1, *comment_num(&j->rec, i));
+        else if (comment_cols[i].off == offsetof(comment_record, text) && j->rec.text_withheld)
+            sqlite3_bind_text(s, (int)i + 1, "", 0, SQLITE_STATIC);
         else
             sqlite3_bind_text(s, (int)i + 1, *comment_str(&j->rec, i), -1, SQLITE_STATIC);
     }
@@ -739,10 +750,19 @@ static int store_job_insert(store_conn *w, store_job *j)
         return -1;
 
     char *data = NULL;
-    if (store_verdict_data(&j->rec, &data, &j->err) < 0)
+    if (store_verdict_data(&j->rec, salt, &data, &j->err) < 0)
         return -1;
     rc = store_event_append(w, "verdict", j->rec.id, "engine", data, &j->err);
     free(data);
+    if (rc == 0) /* a blocked comment is a strike for its author (store_moderation.c) */
+        rc = store_mod_after_insert(w, &j->rec, &j->err);
+    if (rc == 0 && j->rec.text_withheld) { /* the caller sees the row as stored */
+        char *empty = strdup("");
+        if (!empty)
+            return err_set(&j->err, ERR_INTERNAL, "out of memory");
+        free(j->rec.text);
+        j->rec.text = empty;
+    }
     return rc;
 }
 
@@ -765,6 +785,8 @@ static void store_batch_run(store *st, store_job *batch)
     store_conn *w = &st->wconn;
     mod_error terr = {0};
     long n = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int ok = store_exec_stmt(w, STMT_BEGIN, &terr) == 0;
     for (store_job *j = batch; j; j = j->next) {
         n++;
@@ -789,10 +811,17 @@ static void store_batch_run(store *st, store_job *batch)
         }
     }
 
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
     pthread_mutex_lock(&st->q_lock);
     st->batches++;
     st->jobs += n;
+    store_batch_fn observer = st->batch_observer;
+    void *observer_arg = st->batch_observer_arg;
     pthread_mutex_unlock(&st->q_lock);
+    if (observer)
+        observer(observer_arg, n,
+                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
     /* Callbacks only after COMMIT: a caller told "stored" can rely on it. */
     while (batch) {
@@ -1295,4 +1324,52 @@ int store_key_list(store *st, api_key_info **out, size_t *count, mod_error *err)
     *out = keys;
     *count = n;
     return 0;
+}
+
+/* ---------- metrics and audit helpers (issue 6) ---------- */
+
+void store_set_batch_observer(store *st, store_batch_fn fn, void *arg)
+{
+    pthread_mutex_lock(&st->q_lock); /* the writer reads the pair after taking a batch */
+    st->batch_observer = fn;
+    st->batch_observer_arg = arg;
+    pthread_mutex_unlock(&st->q_lock);
+}
+
+long store_comment_count_state(store *st, const char *state)
+{
+    store_conn *c = store_reader_take(st);
+    sqlite3_stmt *s = NULL;
+    long n = -1;
+    /* Uses the (state, rowid) index; counted at scrape time, so not worth a cached statement. */
+    if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM comments WHERE state = ?1", -1, &s,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    store_reader_give(st, c);
+    return n;
+}
+
+int store_event_add(store *st, const char *type, const char *comment_id, const char *actor,
+                    const char *data, long *seq_out, mod_error *err)
+{
+    if (!type || !*type)
+        return err_set(err, ERR_BAD_FIELD, "an event needs a type");
+    pthread_mutex_lock(&st->sync_lock);
+    store_conn *c = &st->sync;
+    int r = store_exec_stmt(c, STMT_BEGIN, err);
+    if (r == 0)
+        r = store_event_append(c, type, comment_id, actor, data, err);
+    long seq = r == 0 ? (long)sqlite3_last_insert_rowid(c->db) : 0;
+    if (r == 0)
+        r = store_exec_stmt(c, STMT_COMMIT, err);
+    if (r < 0)
+        store_rollback(c);
+    pthread_mutex_unlock(&st->sync_lock);
+    if (r == 0 && seq_out)
+        *seq_out = seq;
+    return r;
 }

@@ -21,7 +21,7 @@ typedef struct {
 } api_pair;
 
 #define API_MAX_PARAMS 4
-#define API_MAX_HEADERS 4
+#define API_MAX_HEADERS 8
 
 typedef struct api_reply api_reply;
 
@@ -35,6 +35,8 @@ typedef struct api_request {
     const api_pair *args;        /* query arguments, in order */
     size_t n_args;
     const char *authorization, *content_type, *host; /* NULL when absent */
+    /* Any other request header by name (case-insensitive), NULL when absent. */
+    const char *(*header)(void *conn, const char *name);
     const char *remote_addr;     /* peer address, for logs */
     const char *body;            /* not NUL-terminated; NULL when empty */
     size_t body_len;
@@ -51,6 +53,10 @@ typedef struct api_request {
     void *conn;
 
     void *state; /* the handler's per-request state; released by api_request_done */
+    /* Handlers whose state is their own (not POST /v1/comments') set these: resumed finishes the
+     * reply on the request's thread after a resume, state_free releases state. */
+    void (*state_resumed)(struct api_request *req, api_reply *rep);
+    void (*state_free)(void *state);
 } api_request;
 
 struct api_reply {
@@ -80,6 +86,15 @@ void api_free(api_ctx *ctx);
 void api_swap_ruleset(api_ctx *ctx, mod_ruleset *rs);
 /* A new reference to the live rule set (release with ruleset_unref). */
 mod_ruleset *api_ruleset_acquire(api_ctx *ctx);
+
+/* The store the API was created with (for handlers in other files). */
+store *api_store(api_ctx *ctx);
+
+/* Checks a key taken from elsewhere than the Authorization header (a query argument, a form field,
+ * the Host name) like api_authorize does. Returns 0 with req->role, key_id, key_name filled, or -1
+ * with err: ERR_UNAUTHORIZED, ERR_FORBIDDEN or ERR_STORE (the message names the problem). */
+int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, api_role need,
+                      mod_error *err);
 
 /*
  * Checks the request's "Authorization: Bearer KEY" against the store for a route needing role.
@@ -134,6 +149,9 @@ void api_comment_free(api_comment *c);
 /* The verdict reply for an engine result that is not stored (moderatorctl check --json): the same
  * shape as POST /v1/comments with "id" and "created_at" null. Caller frees. */
 char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty);
+/* The matches of a result as the JSON array POST /v1/comments stores. With with_text 0 the
+ * substrings of the comment (text, matched, context text) are left out. Caller frees. */
+char *api_matches_json(const mod_result *res, int with_text);
 /* A stored record as GET /v1/comments/{id} returns it. Caller frees. */
 char *api_record_json(const comment_record *rec, int pretty);
 

@@ -78,4 +78,17 @@ typedef struct {
 } rule_file;
 const rule_file *ruleset_files(const mod_ruleset *rs, size_t *count);
 
+/* Reads the rule files of dir (the ones ruleset_load reads, in name order). A file that cannot be
+ * read is an error in diags. Returns 0 with *files (free with rule_files_free), or -1 (ERR_RULES)
+ * when dir cannot be opened. */
+int ruleset_read_dir(const char *dir, rule_file **files, size_t *count, rule_diags *diags,
+                     mod_error *err);
+void rule_files_free(rule_file *files, size_t count);
+
+/* Builds a rule set from files held in memory (named as in a rules directory: "x.rules",
+ * "allow.list", "policy.conf"; any order; copied), e.g. a version kept in the store: the same set,
+ * with the same version, that ruleset_load gives for a directory holding those files. */
+int ruleset_build(const rule_file *files, size_t count, mod_ruleset **out, rule_diags *diags,
+                  mod_error *err);
+
 #endif

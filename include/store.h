@@ -20,7 +20,8 @@ typedef struct {
     char *ip, *user_agent;
     char *text;
     char *verdict;            /* "accept" | "hold" | "block" */
-    char *state;              /* "accepted" | "held" | "blocked" (later: approved, rejected, reported) */
+    char *state;              /* "accepted" | "held" | "blocked", then by moderation "approved" |
+                                 "rejected" | "reported" (store_moderation.h) */
     double score;
     double categories[CAT__COUNT];
     char *matches_json;       /* JSON array of matches, serialized by the api layer */
@@ -28,6 +29,10 @@ typedef struct {
     char *reason;             /* NULL, or why something other than the score decided */
     char *created_at;         /* ISO-8601 UTC with milliseconds, set by the store */
     char *updated_at;
+    /* Not a column. Set by a client that asked not to keep its text (Perspective's doNotStore):
+     * the row gets "" as text, and the verdict event keeps only the text's SHA-256 and
+     * "text_withheld": true. Callers then also leave the substrings out of matches_json. */
+    int text_withheld;
 } comment_record;
 
 void comment_record_free(comment_record *rec);
@@ -54,6 +59,20 @@ int store_submit_comment(store *st, const comment_record *rec, store_done_fn don
 
 /* Group-commit counters since open: transactions run and jobs they carried (for metrics). */
 void store_writer_stats(store *st, long *batches, long *jobs);
+
+/* Called on the writer thread after every transaction with the jobs it carried and the time from
+ * BEGIN to COMMIT (for metrics). Set it before the first write; fn NULL turns it off. */
+typedef void (*store_batch_fn)(void *arg, long jobs, double seconds);
+void store_set_batch_observer(store *st, store_batch_fn fn, void *arg);
+
+/* Number of comments in one state ("held": the moderation queue's depth), -1 on error. */
+long store_comment_count_state(store *st, const char *state);
+
+/* Appends one audit event (type e.g. "feedback") in a transaction of its own on the synchronous
+ * connection, chained like every event. data is a JSON object (or NULL). *seq_out (may be NULL)
+ * gets the event's seq. */
+int store_event_add(store *st, const char *type, const char *comment_id, const char *actor,
+                    const char *data, long *seq_out, mod_error *err);
 
 /* Reads one comment by server id (ERR_NOT_FOUND if none). */
 int store_get_comment(store *st, const char *id, comment_record *out, mod_error *err);
@@ -86,8 +105,8 @@ int store_key_lookup(store *st, const char *key, api_key_info *out, mod_error *e
 long store_comment_count(store *st);
 
 /*
- * The audit log: append-only, hash-chained. type is "verdict" or "key" (later also "decision",
- * "report", "sanction", "reload"). hash = hex SHA-256 of the canonical form of
+ * The audit log: append-only, hash-chained. type is "verdict", "key", "decision", "report",
+ * "sanction" (store_moderation.h) or "reload". hash = hex SHA-256 of the canonical form of
  * (seq, at, type, comment_id, actor, data, prev_hash): each field in that order written as
  * "<byte length>:<bytes>," (seq in decimal), or "~" when NULL. The first prev_hash is 64 zeros.
  */
@@ -105,5 +124,68 @@ void store_events_free(store_event *ev, size_t count);
 /* Walks the whole chain: seqs consecutive from 1, each prev_hash the previous hash, each hash its
  * content. 0 if intact (*checked = events seen), else -1 with ERR_STORE naming the first bad seq. */
 int store_events_verify(store *st, long *checked, mod_error *err);
+
+/* ---- rule-set versions and the audit trail's tools (store_audit.c) ---- */
+
+/* Keeps the files of rule-set version (files_json: a JSON array of {"name", "content"} made by
+ * the api layer) unless that version is kept already (*added, may be NULL, says which), and in
+ * the same transaction appends an event of event_type (e.g. "reload"; NULL: none) with
+ * event_data. *seq_out (may be NULL) gets the event's seq. */
+int store_ruleset_record(store *st, const char *version, const char *files_json,
+                         const char *event_type, const char *actor, const char *event_data,
+                         int *added, long *seq_out, mod_error *err);
+/* A kept version's files as stored, and when it was first loaded (loaded_at may be NULL).
+ * Caller frees both. ERR_NOT_FOUND when the version was never kept. */
+int store_ruleset_get(store *st, const char *version, char **files_json, char **loaded_at,
+                      mod_error *err);
+
+typedef struct {
+    char *version, *loaded_at;
+    long comments; /* verdicts made with it; -1 when not counted */
+} store_ruleset_info;
+
+/* Every kept version, oldest first; with_counts also counts its verdicts (a scan of comments). */
+int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, size_t *count,
+                       mod_error *err);
+void store_ruleset_list_free(store_ruleset_info *list, size_t count);
+
+/* The hash an event should have (see above), from its fields. Returns 0, or -1 with err. */
+int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err);
+
+#define STORE_AUDIT_MAX_PROBLEMS 8
+
+typedef struct {
+    long events, comments;   /* events walked; comments compared with their verdict events */
+    long head_seq;           /* the newest event and its hash: record them to anchor later runs */
+    char head_hash[65];
+    size_t n_problems;       /* 0: the log and the comments are intact */
+    long first_bad_seq;      /* the first event found altered, removed or reordered (0: none) */
+    char first_bad_comment[64];
+    char problems[STORE_AUDIT_MAX_PROBLEMS][400]; /* the first problems, in words, in order */
+} store_audit_report;
+
+/*
+ * Checks the whole log in one snapshot: seqs consecutive from 1, each prev_hash the previous
+ * event's hash, each hash its content (naming the first event altered, removed or reordered); each
+ * verdict event against its comment (verdict, rule set, hashes of the text and of the personal
+ * data the row still holds); every comment has a verdict event; the append-only triggers exist.
+ * With anchor_seq > 0, event anchor_seq must also have anchor_hash (a head recorded earlier,
+ * which catches events removed from the end). Returns 0 with rep filled, -1 with err.
+ */
+int store_audit_verify(store *st, long anchor_seq, const char *anchor_hash,
+                       store_audit_report *rep, mod_error *err);
+
+/* Calls fn for each event with seq > after_seq and at >= since (an ISO-8601 prefix; NULL: all),
+ * in order, from one snapshot. fn returns non-zero to stop (then -1). *count gets the number. */
+int store_audit_export(store *st, const char *since, long after_seq,
+                       int (*fn)(void *ctx, const store_event *ev), void *ctx, long *count,
+                       mod_error *err);
+
+/* Removes the text, author name, e-mail and URL, IP, user agent and the quoted words in matches of
+ * every comment created before `before` (ISO-8601), in small transactions, and appends one
+ * "prune" event. The events keep only salted hashes of those fields, and the salt goes too, so
+ * the chain still verifies and links to no one. dry_run only counts. */
+int store_audit_prune(store *st, const char *before, const char *actor, int dry_run,
+                      long *pruned, long *seq_out, mod_error *err);
 
 #endif

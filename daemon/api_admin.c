@@ -1,0 +1,582 @@
+/* api_admin.c - the admin routes: the live rule set and its reload history (GET /v1/rules),
+ * reloads on demand (POST /v1/rules/reload, answered from the reload thread), dry runs against the
+ * live or any kept version (POST /v1/check), and explanations of stored verdicts with the rule
+ * lines as written in the version that made them (?explain=1). Also rule-set versions <-> JSON. */
+#include "api_admin.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_internal.h"
+#include "engine.h"
+#include "lint.h"
+#include "log.h"
+
+#define ADMIN_CACHE 4          /* kept versions rebuilt and held for dry runs and explanations */
+#define ADMIN_VERSIONS_SHOWN 50
+
+static reloader *admin_reloader;
+static pthread_mutex_t admin_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char version[17];
+    mod_ruleset *rs;
+    unsigned long used;
+} admin_cache[ADMIN_CACHE];
+static unsigned long admin_tick;
+
+void api_admin_init(reloader *r)
+{
+    admin_reloader = r;
+}
+
+void api_admin_shutdown(void)
+{
+    pthread_mutex_lock(&admin_lock);
+    for (size_t i = 0; i < ADMIN_CACHE; i++) {
+        if (admin_cache[i].rs)
+            ruleset_unref(admin_cache[i].rs);
+        memset(&admin_cache[i], 0, sizeof admin_cache[i]);
+    }
+    admin_reloader = NULL;
+    pthread_mutex_unlock(&admin_lock);
+}
+
+/* ---- versions as JSON ---- */
+
+char *api_ruleset_files_json(const mod_ruleset *rs, mod_error *err)
+{
+    size_t n;
+    const rule_file *f = ruleset_files(rs, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (!utf8_valid(f[i].content, f[i].len)) {
+            json_decref(arr);
+            err_set(err, ERR_RULES, "%s: not valid UTF-8, so it cannot be kept", f[i].name);
+            return NULL;
+        }
+        json_t *o = json_pack("{s:s,s:s%}", "name", f[i].name, "content", f[i].content, f[i].len);
+        if (!o || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!s)
+        err_set(err, ERR_INTERNAL, "out of memory");
+    return s;
+}
+
+int api_ruleset_from_json(const char *files_json, mod_ruleset **out, rule_diags *diags,
+                          mod_error *err)
+{
+    json_error_t je;
+    json_t *arr = json_loads(files_json ? files_json : "", JSON_ALLOW_NUL, &je);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return err_set(err, ERR_STORE, "kept rule files are not a JSON array: %s", je.text);
+    }
+    size_t n = json_array_size(arr);
+    rule_file *files = calloc(n + 1, sizeof *files);
+    int bad = !files;
+    for (size_t i = 0; !bad && i < n; i++) {
+        json_t *o = json_array_get(arr, i);
+        json_t *name = json_object_get(o, "name"), *content = json_object_get(o, "content");
+        if (!json_is_string(name) || !json_is_string(content)) {
+            bad = 1;
+            break;
+        }
+        files[i] = (rule_file){.name = (char *)json_string_value(name),
+                               .content = (char *)json_string_value(content),
+                               .len = json_string_length(content)};
+    }
+    int rc = bad ? err_set(err, ERR_STORE, "kept rule files are malformed")
+                 : ruleset_build(files, n, out, diags, err);
+    free(files);
+    json_decref(arr);
+    return rc;
+}
+
+static int admin_is_version(const char *v)
+{
+    if (!v || strlen(v) != 16)
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int *live,
+                               mod_error *err)
+{
+    if (live)
+        *live = 0;
+    int want_live = !version || !*version || !strcmp(version, "live");
+    mod_ruleset *cur = ctx ? api_ruleset_acquire(ctx) : NULL;
+    if (want_live || (cur && !strcmp(version, ruleset_version(cur)))) {
+        if (!cur)
+            err_set(err, ERR_RULES, "no live rule set here");
+        else if (live)
+            *live = 1;
+        return cur;
+    }
+    if (cur)
+        ruleset_unref(cur);
+    if (!admin_is_version(version)) {
+        err_set(err, ERR_BAD_FIELD, "\"version\" must be \"live\" or a version (16 hex digits)");
+        return NULL;
+    }
+    pthread_mutex_lock(&admin_lock);
+    for (size_t i = 0; i < ADMIN_CACHE; i++)
+        if (admin_cache[i].rs && !strcmp(admin_cache[i].version, version)) {
+            admin_cache[i].used = ++admin_tick;
+            mod_ruleset *rs = ruleset_ref(admin_cache[i].rs);
+            pthread_mutex_unlock(&admin_lock);
+            return rs;
+        }
+    pthread_mutex_unlock(&admin_lock);
+
+    char *files = NULL;
+    if (!st || store_ruleset_get(st, version, &files, NULL, err) != 0) {
+        if (!st)
+            err_set(err, ERR_NOT_FOUND, "no store to find version %s in", version);
+        return NULL;
+    }
+    mod_ruleset *rs = NULL;
+    rule_diags diags = {0};
+    int rc = api_ruleset_from_json(files, &rs, &diags, err);
+    diags_free(&diags);
+    free(files);
+    if (rc != 0)
+        return NULL;
+    if (strcmp(ruleset_version(rs), version) != 0) {
+        /* The version is the hash of the files: files that hash otherwise were changed. */
+        err_set(err, ERR_STORE,
+                "the kept files of version %s hash to %s: the rulesets table was altered",
+                version, ruleset_version(rs));
+        ruleset_unref(rs);
+        return NULL;
+    }
+    mod_ruleset *evicted = NULL;
+    pthread_mutex_lock(&admin_lock);
+    size_t slot = 0;
+    for (size_t i = 0; i < ADMIN_CACHE; i++) {
+        if (admin_cache[i].rs && !strcmp(admin_cache[i].version, version)) {
+            slot = i; /* built meanwhile by another request: keep one */
+            break;
+        }
+        if (!admin_cache[i].rs || admin_cache[i].used < admin_cache[slot].used)
+            slot = i;
+        if (!admin_cache[i].rs)
+            break;
+    }
+    evicted = admin_cache[slot].rs;
+    admin_cache[slot].rs = ruleset_ref(rs);
+    snprintf(admin_cache[slot].version, sizeof admin_cache[slot].version, "%s", version);
+    admin_cache[slot].used = ++admin_tick;
+    pthread_mutex_unlock(&admin_lock);
+    if (evicted)
+        ruleset_unref(evicted);
+    return rs;
+}
+
+/* ---- explanations ---- */
+
+/* Line lineno of a kept file, with its continuation lines (set definitions go on over lines that
+ * start with a space) when more is set. NULL when there is no such line. */
+static json_t *admin_file_lines(json_t *files, const char *name, int lineno, int more)
+{
+    const char *content = NULL;
+    size_t len = 0;
+    for (size_t i = 0; name && i < json_array_size(files); i++) {
+        json_t *o = json_array_get(files, i);
+        if (json_is_string(json_object_get(o, "name")) &&
+            !strcmp(json_string_value(json_object_get(o, "name")), name)) {
+            content = json_string_value(json_object_get(o, "content"));
+            len = json_string_length(json_object_get(o, "content"));
+        }
+    }
+    if (!content || lineno < 1)
+        return NULL;
+    const char *p = content, *end = content + len;
+    for (int l = 1; l < lineno; l++) {
+        const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+        if (!nl)
+            return NULL;
+        p = nl + 1;
+    }
+    const char *q = p;
+    do {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        q = nl ? nl + 1 : end;
+    } while (more && q < end && (*q == ' ' || *q == '\t') && q[strspn(q, " \t")] != '\n' &&
+             q[strspn(q, " \t")] != '#');
+    size_t n = (size_t)(q - p);
+    while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+        n--;
+    return json_stringn(p, n);
+}
+
+static int admin_same_matches(json_t *stored, const mod_result *res)
+{
+    if (json_array_size(stored) != res->n_matches)
+        return 0;
+    for (size_t i = 0; i < res->n_matches; i++) {
+        json_t *m = json_array_get(stored, i);
+        const char *rule = json_string_value(json_object_get(m, "rule"));
+        if (!rule || strcmp(rule, res->matches[i].rule) != 0 ||
+            json_integer_value(json_object_get(m, "start")) != (json_int_t)res->matches[i].start ||
+            json_integer_value(json_object_get(m, "end")) != (json_int_t)res->matches[i].end)
+            return 0;
+    }
+    return 1;
+}
+
+/* The "explain" object of a stored comment. */
+static json_t *admin_explain(api_ctx *ctx, store *st, const comment_record *rec)
+{
+    json_t *ex = json_object();
+    json_t *stored = rec->matches_json ? json_loads(rec->matches_json, 0, NULL) : NULL;
+    if (!json_is_array(stored)) {
+        json_decref(stored);
+        stored = json_array();
+    }
+    char *files_json = NULL, *loaded_at = NULL;
+    mod_error err = {0};
+    int kept = rec->ruleset && st &&
+               store_ruleset_get(st, rec->ruleset, &files_json, &loaded_at, &err) == 0;
+    json_t *files = kept ? json_loads(files_json, JSON_ALLOW_NUL, NULL) : NULL;
+    free(files_json);
+    int live = 0;
+    mod_error verr = {0};
+    mod_ruleset *rs = rec->ruleset ? api_admin_version(ctx, st, rec->ruleset, &live, &verr) : NULL;
+    json_object_set_new(ex, "ruleset",
+                        json_pack("{s:o,s:b,s:o,s:b}", "version", api_str(rec->ruleset), "kept",
+                                  kept, "loaded_at", api_str(loaded_at), "live", live));
+    free(loaded_at);
+    if (!kept)
+        json_object_set_new(ex, "note",
+                            json_string("the files of this version were not kept (it was loaded "
+                                        "before versions were kept): rule lines cannot be shown"));
+
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(stored); i++) {
+        json_t *m = json_deep_copy(json_array_get(stored, i));
+        const char *file = json_string_value(json_object_get(m, "file"));
+        int line = (int)json_integer_value(json_object_get(m, "line"));
+        json_t *src = files ? admin_file_lines(files, file, line, 0) : NULL;
+        json_object_set_new(m, "source", src ? src : json_null());
+        json_t *sets = json_array();
+        rule_info info;
+        const char *rule = json_string_value(json_object_get(m, "rule"));
+        if (rs && rule && ruleset_rule_info(rs, rule, &info) == 0)
+            for (size_t k = 0; k < info.n_sets; k++) {
+                json_t *ssrc = files ? admin_file_lines(files, info.sets[k].file,
+                                                        info.sets[k].line, 1)
+                                     : NULL;
+                json_array_append_new(
+                    sets, json_pack("{s:s,s:s,s:i,s:o,s:b}", "name", info.sets[k].name, "file",
+                                    info.sets[k].file, "line", info.sets[k].line, "source",
+                                    ssrc ? ssrc : json_null(), "unless", info.sets[k].unless));
+            }
+        json_object_set_new(m, "sets", sets);
+        json_array_append_new(out, m);
+    }
+    json_object_set_new(ex, "matches", out);
+
+    /* The verdict again, with the version that made it. The participants a request named are
+     * not kept, but every one that counted is the context of a stored match. */
+    if (!rs) {
+        json_object_set_new(ex, "recheck", json_pack("{s:s}", "error", verr.message));
+    } else if (!rec->text || !*rec->text) {
+        json_object_set_new(ex, "recheck",
+                            json_pack("{s:s}", "error", "the text is no longer kept (pruned, or "
+                                                        "never kept at the client's request)"));
+    } else {
+        const char *parts[64];
+        size_t np = 0;
+        for (size_t i = 0; i < json_array_size(stored) && np < 64; i++) {
+            const char *c =
+                json_string_value(json_object_get(json_object_get(json_array_get(stored, i),
+                                                                  "context"),
+                                                  "text"));
+            if (c && c[0] != '@')
+                parts[np++] = c;
+        }
+        mod_input in = {.text = rec->text, .len = strlen(rec->text), .participants = parts,
+                        .n_participants = np};
+        mod_result res;
+        if (engine_check(rs, &in, &res, &err) != 0) {
+            json_object_set_new(ex, "recheck", json_pack("{s:s}", "error", err.message));
+        } else {
+            const char *v = verdict_name(res.verdict);
+            json_object_set_new(
+                ex, "recheck",
+                json_pack("{s:s,s:f,s:b,s:b}", "verdict", v, "score", res.score, "same_verdict",
+                          rec->verdict && !strcmp(rec->verdict, v), "same_matches",
+                          admin_same_matches(stored, &res)));
+            engine_result_free(&res);
+        }
+    }
+    if (rs)
+        ruleset_unref(rs);
+    json_decref(files);
+    json_decref(stored);
+    return ex;
+}
+
+char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int pretty,
+                       mod_error *err)
+{
+    json_t *o = api_record(rec);
+    if (!o) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    json_object_set_new(o, "explain", admin_explain(ctx, st, rec));
+    char *s = json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
+                                   : (JSON_COMPACT | JSON_REAL_PRECISION(10)));
+    json_decref(o);
+    if (!s)
+        err_set(err, ERR_INTERNAL, "out of memory");
+    return s;
+}
+
+int api_wants_explain(const api_request *req)
+{
+    for (size_t i = 0; i < req->n_args; i++)
+        if (!strcmp(req->args[i].name, "explain")) {
+            const char *v = req->args[i].value;
+            return !*v || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes");
+        }
+    return 0;
+}
+
+api_status api_comment_explain(api_ctx *ctx, api_request *req, api_reply *rep)
+{
+    const char *id = req->n_params > 0 ? req->params[0] : "";
+    comment_record rec = {0};
+    mod_error err = {0};
+    store *st = api_store(ctx);
+    if (store_get_comment(st, id, &rec, &err) != 0) {
+        if (err.code == ERR_NOT_FOUND)
+            api_error(rep, ERR_NOT_FOUND, "no comment with id \"%s\"", id);
+        else
+            api_error(rep, ERR_STORE, "the store is unavailable: %s", err.message);
+        return API_DONE;
+    }
+    json_t *o = api_moderation_record(ctx, &rec, &err);
+    if (!o) {
+        comment_record_free(&rec);
+        api_error(rep, err.code == ERR_NONE ? ERR_INTERNAL : err.code, "%s", err.message);
+        return API_DONE;
+    }
+    json_object_set_new(o, "explain", admin_explain(ctx, st, &rec));
+    comment_record_free(&rec);
+    api_reply_json(rep, 200, o, 0);
+    return API_DONE;
+}
+
+/* ---- GET /v1/rules ---- */
+
+static json_t *admin_result(const reload_result *r)
+{
+    if (!r->at[0])
+        return json_null();
+    json_t *diags = json_array();
+    for (size_t i = 0; i < r->n_diags; i++)
+        json_array_append_new(diags, api_str(r->diags[i]));
+    return json_pack("{s:s,s:s,s:o,s:b,s:b,s:s,s:o,s:o,s:f,s:{s:I,s:I},s:o}", "at", r->at,
+                     "trigger", r->trigger, "by", api_str(r->actor), "ok", r->ok, "changed",
+                     r->changed, "version", r->version, "previous",
+                     r->previous[0] ? json_string(r->previous) : json_null(), "error",
+                     api_str(r->error), "build_ms", r->build_ms, "examples", "passed",
+                     (json_int_t)r->examples_passed, "failed", (json_int_t)r->examples_failed,
+                     "diagnostics", diags);
+}
+
+api_status api_rules_get(api_ctx *ctx, api_request *req, api_reply *rep)
+{
+    (void)req;
+    mod_ruleset *rs = api_ruleset_acquire(ctx);
+    if (!rs) {
+        api_error(rep, ERR_RULES, "no rule set is loaded");
+        return API_DONE;
+    }
+    reload_status s;
+    reload_status_get(admin_reloader, &s);
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_string(ruleset_version(rs)));
+    json_object_set_new(o, "loaded_at", s.live_since[0] ? json_string(s.live_since) : json_null());
+    json_object_set_new(o, "loaded_by", s.live_trigger[0] ? json_string(s.live_trigger) : json_null());
+    json_t *counts = json_object();
+    size_t total = 0;
+    for (int c = 0; c < CAT__COUNT; c++) {
+        size_t n = ruleset_rule_count(rs, (mod_category)c);
+        total += n;
+        json_object_set_new(counts, category_name((mod_category)c), json_integer((json_int_t)n));
+    }
+    json_object_set_new(counts, "total", json_integer((json_int_t)total));
+    json_object_set_new(o, "rules", counts);
+    size_t n_ex, n_files;
+    ruleset_examples(rs, &n_ex);
+    const rule_file *files = ruleset_files(rs, &n_files);
+    json_t *farr = json_array();
+    for (size_t i = 0; i < n_files; i++)
+        json_array_append_new(farr, json_pack("{s:s,s:I}", "name", files[i].name, "bytes",
+                                              (json_int_t)files[i].len));
+    json_object_set_new(o, "files", farr);
+    json_object_set_new(o, "examples", json_integer((json_int_t)n_ex));
+    json_object_set_new(o, "thresholds", api_thresholds(ruleset_policy(rs)));
+    json_object_set_new(o, "rules_dir", api_str(s.rules_dir));
+    json_object_set_new(o, "thresholds_file", api_str(s.thresholds));
+    json_object_set_new(o, "watching", json_boolean(s.watching));
+    json_object_set_new(o, "reloads", json_pack("{s:I,s:I}", "attempts", (json_int_t)s.attempts,
+                                                "failures", (json_int_t)s.failures));
+    json_object_set_new(o, "last_reload", admin_result(&s.last));
+    /* "error": the files on disk do not load right now (the last attempt failed); "last_error"
+     * stays after a fix, for the record. */
+    json_object_set_new(o, "error", s.last.at[0] && !s.last.ok ? admin_result(&s.last)
+                                                                 : json_null());
+    json_object_set_new(o, "last_error", admin_result(&s.last_error));
+
+    store_ruleset_info *vers = NULL;
+    size_t nv = 0;
+    mod_error err = {0};
+    json_t *varr = json_array();
+    if (store_ruleset_list(api_store(ctx), 0, &vers, &nv, &err) == 0) {
+        for (size_t i = nv; i > 0 && nv - i < ADMIN_VERSIONS_SHOWN; i--)
+            json_array_append_new(varr, json_pack("{s:o,s:o}", "version",
+                                                  api_str(vers[i - 1].version), "loaded_at",
+                                                  api_str(vers[i - 1].loaded_at)));
+        store_ruleset_list_free(vers, nv);
+    }
+    json_object_set_new(o, "versions", varr);
+    reload_status_free(&s);
+    ruleset_unref(rs);
+    api_reply_json(rep, 200, o, 0);
+    return API_DONE;
+}
+
+/* ---- POST /v1/rules/reload ---- */
+
+typedef struct {
+    api_request *req;
+    api_reply *rep;
+} admin_wait;
+
+/* On the reload thread: the reply, then the request wakes up on its own thread. */
+static void admin_reload_done(void *arg, const reload_result *r)
+{
+    admin_wait *w = arg;
+    api_request *req = w->req;
+    api_reply *rep = w->rep;
+    free(w);
+    json_t *diags = json_array();
+    for (size_t i = 0; i < r->n_diags; i++)
+        json_array_append_new(diags, api_str(r->diags[i]));
+    if (r->ok) {
+        api_reply_json(rep, 200,
+                       json_pack("{s:b,s:b,s:s,s:o,s:s,s:f,s:{s:I,s:I},s:o}", "ok", 1, "changed",
+                                 r->changed, "version", r->version, "previous",
+                                 r->previous[0] ? json_string(r->previous) : json_null(), "at",
+                                 r->at, "build_ms", r->build_ms, "examples", "passed",
+                                 (json_int_t)r->examples_passed, "failed",
+                                 (json_int_t)r->examples_failed, "diagnostics", diags),
+                       0);
+    } else {
+        /* The one error shape, with what is still live and every diagnostic. */
+        api_reply_json(rep, err_http_status(ERR_RULES),
+                       json_pack("{s:s,s:o,s:b,s:o,s:o}", "error", err_name(ERR_RULES), "message",
+                                 api_str(r->error ? r->error : "the rule files do not load"),
+                                 "ok", 0, "version",
+                                 r->version[0] ? json_string(r->version) : json_null(),
+                                 "diagnostics", diags),
+                       0);
+    }
+    req->resume(req->conn);
+}
+
+api_status api_rules_reload(api_ctx *ctx, api_request *req, api_reply *rep)
+{
+    (void)ctx;
+    if (!admin_reloader) {
+        api_error(rep, ERR_INTERNAL, "reloads are not available in this process");
+        return API_DONE;
+    }
+    admin_wait *w = calloc(1, sizeof *w);
+    if (!w) {
+        api_error(rep, ERR_INTERNAL, "out of memory");
+        return API_DONE;
+    }
+    w->req = req;
+    w->rep = rep;
+    /* Suspended before the request is queued: the reload may finish before we return. */
+    req->suspend(req->conn);
+    if (reload_async(admin_reloader, "api", req->key_name[0] ? req->key_name : "api",
+                     admin_reload_done, w) != 0) {
+        free(w);
+        api_error(rep, ERR_STORE, "the server is shutting down");
+        req->resume(req->conn);
+    }
+    return API_PENDING;
+}
+
+/* ---- POST /v1/check ---- */
+
+api_status api_check_post(api_ctx *ctx, api_request *req, api_reply *rep)
+{
+    if (!api_is_json_type(req->content_type)) {
+        api_error(rep, ERR_MEDIA_TYPE, "Content-Type must be application/json, not %s",
+                  req->content_type ? req->content_type : "missing");
+        return API_DONE;
+    }
+    api_comment c;
+    mod_error err = {0};
+    if (api_comment_parse(req->body, req->body_len, &c, &err) != 0) {
+        api_error(rep, err.code, "%s", err.message);
+        return API_DONE;
+    }
+    json_t *v = json_object_get((json_t *)c.doc, "version");
+    if (v && !json_is_null(v) && !json_is_string(v)) {
+        api_comment_free(&c);
+        api_error(rep, ERR_BAD_FIELD, "\"version\" must be a string: \"live\" or a version");
+        return API_DONE;
+    }
+    int live = 0;
+    mod_ruleset *rs = api_admin_version(ctx, api_store(ctx), json_string_value(v), &live, &err);
+    if (!rs) {
+        api_comment_free(&c);
+        api_error(rep, err.code, "%s", err.message);
+        return API_DONE;
+    }
+    mod_input in = {.text = c.text, .len = c.text_len, .participants = c.participants,
+                    .n_participants = c.n_participants};
+    mod_result res;
+    if (engine_check(rs, &in, &res, &err) != 0) {
+        ruleset_unref(rs);
+        api_comment_free(&c);
+        api_error(rep, err.code, "%s", err.message);
+        return API_DONE;
+    }
+    char *s = api_check_json(rs, &res, 0);
+    json_t *o = s ? json_loads(s, 0, NULL) : NULL;
+    free(s);
+    engine_result_free(&res);
+    ruleset_unref(rs);
+    api_comment_free(&c);
+    if (!o) {
+        api_error(rep, ERR_INTERNAL, "out of memory");
+        return API_DONE;
+    }
+    /* A dry run: nothing was stored, and the reply says so. */
+    json_object_set_new(o, "stored", json_false());
+    json_object_set_new(o, "live", json_boolean(live));
+    api_reply_json(rep, 200, o, 0);
+    return API_DONE;
+}

@@ -1,0 +1,44 @@
+/* api_internal.h - what the API's files share at the jansson level: the JSON helpers of api.c and
+ * the moderation hooks api.c calls into api_moderation.c. Only daemon/api*.c include it. */
+#ifndef MODERATORD_API_INTERNAL_H
+#define MODERATORD_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "api.h"
+#include "engine.h"
+
+/* ---- api.c ---- */
+
+/* A JSON string (bytes that are not UTF-8 become '?'), or null for NULL. */
+json_t *api_str(const char *s);
+/* Serializes obj into rep with status (takes obj). */
+void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty);
+/* "application/json", parameters allowed. */
+int api_is_json_type(const char *ct);
+/* A stored record as GET /v1/comments/{id} shows it, before the moderation fields. */
+json_t *api_record(const comment_record *rec);
+/* {"profanity": {"hold", "block"}, ..., "total": {...}} */
+json_t *api_thresholds(const policy_config *pol);
+
+/* ---- api_moderation.c ---- */
+
+/*
+ * The author sanction step of POST /v1/comments, after the engine: one indexed read of the
+ * author's sanction and strikes. A banned author's comment is blocked ("author_banned"), one on
+ * probation is held ("author_probation") when the engine alone would have let it through more
+ * leniently; *reason stays NULL when the engine's verdict stands. *sanction (caller releases) is
+ * the author's sanction when they are under one. Returns 0, or -1 with err when the store fails.
+ */
+int api_sanction_apply(api_ctx *ctx, const mod_ruleset *rs, const char *author_id,
+                       const char *author_email, mod_verdict *verdict, const char **reason,
+                       json_t **sanction, mod_error *err);
+
+/* Publishes rs's strike window and thresholds to the store (logs a failure). */
+void api_strike_policy_publish(store *st, const mod_ruleset *rs);
+
+/* The full record of GET /v1/comments/{id}: api_record plus cursor, reports, the author's
+ * record and the history (every event naming the comment). NULL with err on failure. */
+json_t *api_moderation_record(api_ctx *ctx, const comment_record *rec, mod_error *err);
+
+#endif

@@ -1,0 +1,121 @@
+/* store_internal.h - what store.c shares with store_moderation.c: the connection and store
+ * structs, the small JSON buffer, and the row, event and transaction helpers. Only store files
+ * include it (it includes sqlite3.h); everyone else uses store.h and store_moderation.h. */
+#ifndef MODERATORD_STORE_INTERNAL_H
+#define MODERATORD_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_READERS 4
+#define STORE_TS_LEN 32
+#define STORE_HASH_HEX 65   /* 64 hex chars + NUL */
+#define STORE_STMT_SLOTS 32 /* store.c's prepared statements (its enum must fit) */
+#define STORE_MOD_STMTS 24  /* store_moderation.c's prepared statements */
+
+/* Column order shared by every comment SELECT and the INSERT (see store_row_comment). */
+#define COMMENT_COLS                                                                              \
+    "id, site, ext_id, thread, parent_id, author_id, author_name, author_email, author_url, ip, " \
+    "user_agent, text, verdict, state, score, profanity, personal_attack, ethnic_slur, matches, " \
+    "ruleset, reason, created_at, updated_at"
+#define COMMENT_NCOLS_SQL 23
+
+/* One connection and its statements, prepared on first use and kept for the connection's life. */
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STORE_STMT_SLOTS];
+    sqlite3_stmt *mod[STORE_MOD_STMTS];
+} store_conn;
+
+typedef struct store_job store_job;
+
+struct store {
+    char *path;
+
+    /* Synchronous writes (keys, moderation) and schema migration. */
+    store_conn sync;
+    pthread_mutex_t sync_lock;
+
+    /* Reader pool: a connection is taken from free[] for the length of one call. */
+    store_conn readers[STORE_READERS];
+    store_conn *free_readers[STORE_READERS];
+    size_t nreaders, nfree;
+    pthread_mutex_t read_lock;
+    pthread_cond_t read_cond;
+
+    /* Group-commit writer. */
+    int writer;
+    store_conn wconn;
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    store_job *q_head, *q_tail;
+    int closing;
+    long batches, jobs;
+    store_batch_fn batch_observer; /* store_set_batch_observer; called on the writer thread */
+    void *batch_observer_arg;
+};
+
+/* A growing string; oom is set (and sticks) when an allocation fails. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} store_buf;
+
+void store_buf_add(store_buf *b, const char *s, size_t n);
+void store_buf_printf(store_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal (escaped), or null. */
+void store_buf_json_str(store_buf *b, const char *s);
+void store_buf_json_num(store_buf *b, double v);
+
+/* UTC ISO-8601 with milliseconds: 2026-11-21T10:00:00.123Z */
+void store_now(char out[STORE_TS_LEN]);
+
+int store_sql_err(store_conn *c, mod_error *err, const char *what);
+/* Resets and unbinds a statement after use (NULL is fine). */
+void store_stmt_done(sqlite3_stmt *s);
+/* Ends a failed transaction if SQLite has not already rolled it back. */
+void store_rollback(store_conn *c);
+
+/* A reader connection for the length of one call. */
+store_conn *store_reader_take(store *st);
+void store_reader_give(store *st, store_conn *c);
+
+/* Column col as a malloc'd string (NULL stays NULL). -1 on out of memory. */
+int store_col_str(sqlite3_stmt *s, int col, char **out);
+/* A row whose first COMMENT_NCOLS_SQL columns are COMMENT_COLS, starting at column 0. */
+int store_row_comment(sqlite3_stmt *s, comment_record *out, mod_error *err);
+/* A row of "seq, at, type, comment_id, actor, data, prev_hash, hash". */
+int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err);
+
+/* Appends one audit event inside the caller's IMMEDIATE transaction, chained to the newest.
+ * Its seq is then sqlite3_last_insert_rowid(c->db) (seq is the events rowid). */
+int store_event_append(store_conn *c, const char *type, const char *comment_id, const char *actor,
+                       const char *data, mod_error *err);
+
+/* The hash of an event's fields in the canonical form store.h documents (store.c). */
+int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
+                     const char *actor, const char *data, const char *prev_hash,
+                     char out[STORE_HASH_HEX], mod_error *err);
+
+/* store_audit.c, for the writer: a random salt (32 hex) for a comment with personal data;
+ * returns 1 made, 0 when the comment has none (out is ""), -1 with err. */
+int store_audit_salt(const comment_record *rec, char out[33], mod_error *err);
+/* Appends ,"pii":{"author_email": HMAC-SHA256(salt, value), ...} for the personal fields rec
+ * holds (nothing when salt is empty). */
+int store_audit_pii_json(store_buf *b, const comment_record *rec, const char *salt,
+                         mod_error *err);
+
+/* store_moderation.c, called by the writer inside the transaction that inserted rec (after its
+ * verdict event): records a strike when the engine blocked an identified author's comment. */
+int store_mod_after_insert(store_conn *w, const comment_record *rec, mod_error *err);
+/* store_moderation.c: finalizes the moderation statements of a connection being closed. */
+void store_mod_conn_close(store_conn *c);
+
+#endif
