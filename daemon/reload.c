@@ -85,16 +85,18 @@ static void reload_diag(rule_diags *d, diag_severity sev, const char *file, int 
 /* Byte offset of the first invalid UTF-8 sequence, or -1. */
 static long reload_bad_utf8(const char *s, size_t len)
 {
+    if (utf8_valid(s, len))
+        return -1;
     size_t i = 0;
     while (i < len) {
         size_t n = 1;
-        while (i + n <= len && !utf8_valid(s + i, n) && n < 4)
+        while (n <= 4 && i + n <= len && !utf8_valid(s + i, n))
             n++;
-        if (!utf8_valid(s + i, n))
+        if (n > 4 || i + n > len)
             return (long)i;
         i += n;
     }
-    return -1;
+    return 0;
 }
 
 /* The examples in the files, scored: failures are warnings, or errors when strict. */

@@ -1,0 +1,801 @@
+/* ctl_admin.c - moderatorctl for admins: lint a rules directory, compare two rule sets on a file
+ * of comments, list and show kept versions, explain a stored verdict, and the audit trail's
+ * verify, export and prune. */
+#include "ctl_admin.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "api_admin.h"
+#include "config.h"
+#include "engine.h"
+#include "lint.h"
+#include "reload.h"
+#include "store.h"
+
+static config ctl_cfg;          /* the daemon's settings, when read */
+static const char *ctl_thresholds; /* from them: used by lint and diff on the same rules dir */
+static const char *ctl_cfg_rules;
+
+void ctl_admin_usage(FILE *f)
+{
+    fprintf(f,
+            "  rules lint [DIR] [--thresholds FILE] [--strict] [--fail-on-warnings]\n"
+            "                        every error and warning in the rule files, file:line:col\n"
+            "  rules diff OLD NEW --on FILE.jsonl [--limit N]\n"
+            "                        comments whose verdict changes from OLD to NEW (each a rules\n"
+            "                        directory or a kept version)\n"
+            "  rules versions        the kept rule-set versions, with their verdict counts\n"
+            "  rules show VERSION [FILE]  the files of a kept version\n"
+            "  explain ID [--json]   a stored verdict with the rule lines that made it, as written\n"
+            "                        in its version, re-checked with that version\n"
+            "  audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]\n"
+            "                        check the hash chain (or an export) and every comment against\n"
+            "                        its verdict event; names the first event altered or removed\n"
+            "  audit export [--since TIME] [--after SEQ] [--out FILE]\n"
+            "                        events as JSON lines (TIME: 2024-05-01, ISO-8601, or 7d/12h)\n"
+            "  audit prune --older-than DAYS [--dry-run]\n"
+            "                        remove texts and personal data of older comments; the chain\n"
+            "                        stays verifiable\n");
+}
+
+int ctl_admin_command(int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (!strcmp(cmd, "explain") || !strcmp(cmd, "audit"))
+        return 1;
+    return !strcmp(cmd, "rules") && argc >= 2 &&
+           (!strcmp(argv[1], "lint") || !strcmp(argv[1], "diff") ||
+            !strcmp(argv[1], "versions") || !strcmp(argv[1], "show"));
+}
+
+int ctl_admin_config(const char *path, const char **db, int db_given, const char **rules,
+                     int rules_given)
+{
+    config_defaults(&ctl_cfg);
+    config_errors errs = {0};
+    int n = config_read_file(&ctl_cfg, path ? path : CONFIG_DEFAULT_PATH, path != NULL, &errs);
+    for (size_t i = 0; i < errs.count; i++)
+        fprintf(stderr, "moderatorctl: %s\n", errs.items[i]);
+    config_errors_free(&errs);
+    if (n != 0)
+        return -1;
+    if (!ctl_cfg.config_file)
+        return 0; /* no settings file: the built-in defaults stand */
+    if (!db_given)
+        *db = ctl_cfg.db;
+    if (!rules_given)
+        *rules = ctl_cfg.rules;
+    ctl_cfg_rules = ctl_cfg.rules;
+    if (ctl_cfg.thresholds && *ctl_cfg.thresholds)
+        ctl_thresholds = ctl_cfg.thresholds;
+    return 0;
+}
+
+static int ctl_open_db(const char *db, store **st)
+{
+    mod_error err = {0};
+    if (store_open(db, 0, st, &err) != 0) {
+        fprintf(stderr, "moderatorctl: %s: %s\n", db, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void ctl_print_diags(const rule_diags *d, FILE *f)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        char *s = diag_format(&d->items[i]);
+        if (s)
+            fprintf(f, "%s\n", s);
+        free(s);
+    }
+}
+
+/* Thresholds apply to the rules directory the daemon uses, not to another one given here. */
+static const char *ctl_thresholds_for(const char *dir)
+{
+    return ctl_thresholds && ctl_cfg_rules && !strcmp(dir, ctl_cfg_rules) ? ctl_thresholds : NULL;
+}
+
+/* ---- rules lint ---- */
+
+static int ctl_rules_lint(const char *rules, int argc, char **argv)
+{
+    const char *dir = rules, *thresholds = NULL;
+    int strict = 0, fail_warn = 0, thresholds_given = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--thresholds") && i + 1 < argc) {
+            thresholds = argv[++i];
+            thresholds_given = 1;
+        } else if (!strcmp(argv[i], "--strict")) {
+            strict = 1;
+        } else if (!strcmp(argv[i], "--fail-on-warnings") || !strcmp(argv[i], "-W")) {
+            fail_warn = 1;
+        } else if (argv[i][0] != '-') {
+            dir = argv[i];
+        } else {
+            fprintf(stderr, "usage: moderatorctl rules lint [DIR] [--thresholds FILE] [--strict] "
+                            "[--fail-on-warnings]\n");
+            return 2;
+        }
+    }
+    if (!thresholds_given)
+        thresholds = ctl_thresholds_for(dir);
+    reload_config cfg = {.rules_dir = dir, .thresholds = thresholds, .strict = strict};
+    mod_ruleset *rs = NULL;
+    rule_diags d = {0};
+    mod_error err = {0};
+    int rc = reload_build(&cfg, 1, &rs, &d, &err);
+    ctl_print_diags(&d, stdout);
+    size_t errors = diags_errors(&d), warnings = d.count - errors;
+    if (rc != 0 && errors == 0) {
+        printf("%s: %s\n", dir, err.message);
+        errors = 1;
+    }
+    if (rs) {
+        size_t total = 0;
+        for (int c = 0; c < CAT__COUNT; c++)
+            total += ruleset_rule_count(rs, (mod_category)c);
+        printf("rules lint: %s: %zu error%s, %zu warning%s (version %s, %zu rules)\n", dir,
+               errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+               ruleset_version(rs), total);
+        ruleset_unref(rs);
+    } else {
+        printf("rules lint: %s: %zu error%s, %zu warning%s: the rules do not load\n", dir, errors,
+               errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+    }
+    diags_free(&d);
+    engine_thread_cleanup();
+    return errors || (fail_warn && warnings) ? 1 : 0;
+}
+
+/* ---- loading OLD / NEW ---- */
+
+static int ctl_is_version(const char *v)
+{
+    if (strlen(v) != 16)
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* A rules directory, or a version kept in the database. */
+static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
+{
+    struct stat sb;
+    mod_error err = {0};
+    if (stat(what, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        reload_config cfg = {.rules_dir = what, .thresholds = ctl_thresholds_for(what)};
+        rule_diags d = {0};
+        mod_ruleset *rs = NULL;
+        if (reload_build(&cfg, 0, &rs, &d, &err) != 0) {
+            ctl_print_diags(&d, stderr);
+            fprintf(stderr, "moderatorctl: %s: the rules do not load\n", what);
+        }
+        diags_free(&d);
+        return rs;
+    }
+    if (!ctl_is_version(what)) {
+        fprintf(stderr, "moderatorctl: \"%s\" is neither a rules directory nor a version "
+                        "(16 hex digits)\n", what);
+        return NULL;
+    }
+    if (!*st && ctl_open_db(db, st) != 0)
+        return NULL;
+    mod_ruleset *rs = api_admin_version(NULL, *st, what, NULL, &err);
+    if (!rs)
+        fprintf(stderr, "moderatorctl: %s: %s\n", what, err.message);
+    return rs;
+}
+
+/* ---- rules diff ---- */
+
+static void ctl_rules_list(const mod_result *res, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < res->n_matches; i++) {
+        size_t n = strlen(out);
+        snprintf(out + n, size - n, "%s%s", n ? " " : "", res->matches[i].rule);
+    }
+}
+
+static int ctl_rules_diff(const char *db, int argc, char **argv)
+{
+    const char *old = NULL, *new = NULL, *file = NULL;
+    long limit = -1;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--on") && i + 1 < argc)
+            file = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
+            limit = atol(argv[++i]);
+        else if (argv[i][0] != '-' && !old)
+            old = argv[i];
+        else if (argv[i][0] != '-' && !new)
+            new = argv[i];
+        else
+            old = new = NULL, i = argc;
+    }
+    if (!old || !new || !file) {
+        fprintf(stderr, "usage: moderatorctl rules diff OLD NEW --on FILE.jsonl [--limit N]\n"
+                        "  OLD, NEW: a rules directory or a kept version (rules versions)\n");
+        return 2;
+    }
+    FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
+    if (!in) {
+        fprintf(stderr, "moderatorctl: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    store *st = NULL;
+    mod_ruleset *a = ctl_load_set(db, old, &st), *b = a ? ctl_load_set(db, new, &st) : NULL;
+    if (!a || !b) {
+        if (a)
+            ruleset_unref(a);
+        if (st)
+            store_close(st);
+        if (in != stdin)
+            fclose(in);
+        return 1;
+    }
+    long rows = 0, changed = 0, skipped = 0, moves[3][3] = {{0}};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int rc = 0;
+    while ((len = getline(&line, &cap, in)) > 0) {
+        lineno++;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!len)
+            continue;
+        api_comment c;
+        mod_error err = {0};
+        if (api_comment_parse(line, (size_t)len, &c, &err) != 0) {
+            fprintf(stderr, "%s:%ld: skipped: %s\n", file, lineno, err.message);
+            skipped++;
+            continue;
+        }
+        mod_input mi = {.text = c.text, .len = c.text_len, .participants = c.participants,
+                        .n_participants = c.n_participants};
+        mod_result ra, rb;
+        if (engine_check(a, &mi, &ra, &err) != 0) {
+            fprintf(stderr, "%s:%ld: skipped: %s\n", file, lineno, err.message);
+            skipped++;
+            api_comment_free(&c);
+            continue;
+        }
+        if (engine_check(b, &mi, &rb, &err) != 0) {
+            engine_result_free(&ra);
+            fprintf(stderr, "%s:%ld: skipped: %s\n", file, lineno, err.message);
+            skipped++;
+            api_comment_free(&c);
+            continue;
+        }
+        rows++;
+        if (ra.verdict != rb.verdict) {
+            changed++;
+            moves[ra.verdict][rb.verdict]++;
+            if (limit < 0 || changed <= limit) {
+                char la[1024], lb[1024], id[64];
+                ctl_rules_list(&ra, la, sizeof la);
+                ctl_rules_list(&rb, lb, sizeof lb);
+                if (c.id)
+                    snprintf(id, sizeof id, "%s", c.id);
+                else
+                    snprintf(id, sizeof id, "line %ld", lineno);
+                printf("%s: %s -> %s  [%s] -> [%s]  %.*s%s\n", id, verdict_name(ra.verdict),
+                       verdict_name(rb.verdict), la, lb, (int)(c.text_len > 120 ? 120 : c.text_len),
+                       c.text, c.text_len > 120 ? "..." : "");
+            }
+        }
+        engine_result_free(&ra);
+        engine_result_free(&rb);
+        api_comment_free(&c);
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    printf("rules diff: %s (%s) -> %s (%s) on %s: %ld comments, %ld verdicts change", old,
+           ruleset_version(a), new, ruleset_version(b), file, rows, changed);
+    const char *sep = " (";
+    for (int x = 0; x < 3; x++)
+        for (int y = 0; y < 3; y++)
+            if (moves[x][y]) {
+                printf("%s%ld %s->%s", sep, moves[x][y], verdict_name((mod_verdict)x),
+                       verdict_name((mod_verdict)y));
+                sep = ", ";
+            }
+    printf("%s%s\n", changed ? ")" : "", skipped ? "; some lines were skipped" : "");
+    ruleset_unref(a);
+    ruleset_unref(b);
+    if (st)
+        store_close(st);
+    engine_thread_cleanup();
+    return rc;
+}
+
+/* ---- rules versions / show ---- */
+
+static int ctl_rules_versions(const char *db)
+{
+    store *st;
+    if (ctl_open_db(db, &st) != 0)
+        return 1;
+    store_ruleset_info *v = NULL;
+    size_t n = 0;
+    mod_error err = {0};
+    int rc = store_ruleset_list(st, 1, &v, &n, &err);
+    store_close(st);
+    if (rc != 0) {
+        fprintf(stderr, "moderatorctl: rules versions: %s\n", err.message);
+        return 1;
+    }
+    printf("%-16s  %-24s  %s\n", "VERSION", "FIRST LOADED", "VERDICTS");
+    for (size_t i = 0; i < n; i++)
+        printf("%-16s  %-24s  %ld\n", v[i].version, v[i].loaded_at ? v[i].loaded_at : "-",
+               v[i].comments);
+    store_ruleset_list_free(v, n);
+    return 0;
+}
+
+static int ctl_rules_show(const char *db, int argc, char **argv)
+{
+    if (argc < 1 || argc > 2) {
+        fprintf(stderr, "usage: moderatorctl rules show VERSION [FILE]\n");
+        return 2;
+    }
+    store *st;
+    if (ctl_open_db(db, &st) != 0)
+        return 1;
+    char *files = NULL, *loaded = NULL;
+    mod_error err = {0};
+    int rc = store_ruleset_get(st, argv[0], &files, &loaded, &err);
+    store_close(st);
+    if (rc != 0) {
+        fprintf(stderr, "moderatorctl: rules show: %s\n", err.message);
+        return 1;
+    }
+    json_t *arr = json_loads(files, JSON_ALLOW_NUL, NULL);
+    int found = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *o = json_array_get(arr, i);
+        const char *name = json_string_value(json_object_get(o, "name"));
+        json_t *content = json_object_get(o, "content");
+        if (!name || !json_is_string(content))
+            continue;
+        if (argc == 2) {
+            if (strcmp(name, argv[1]) == 0) {
+                fwrite(json_string_value(content), 1, json_string_length(content), stdout);
+                found = 1;
+            }
+        } else {
+            printf("%-24s %zu bytes\n", name, json_string_length(content));
+            found = 1;
+        }
+    }
+    if (argc == 1)
+        printf("version %s, first loaded %s\n", argv[0], loaded ? loaded : "-");
+    json_decref(arr);
+    free(files);
+    free(loaded);
+    if (!found) {
+        fprintf(stderr, "moderatorctl: rules show: version %s has no file %s\n", argv[0],
+                argc == 2 ? argv[1] : "");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- explain ---- */
+
+static void ctl_explain_text(json_t *o)
+{
+    json_t *ex = json_object_get(o, "explain"), *rsj = json_object_get(ex, "ruleset");
+    printf("comment %s: %s (score %g)\n", json_string_value(json_object_get(o, "id")),
+           json_string_value(json_object_get(o, "verdict")),
+           json_number_value(json_object_get(o, "score")));
+    const char *loaded = json_string_value(json_object_get(rsj, "loaded_at"));
+    printf("rule set %s%s%s%s\n", json_string_value(json_object_get(rsj, "version")),
+           json_is_true(json_object_get(rsj, "kept")) ? ", kept, first loaded " : ", not kept",
+           loaded ? loaded : "", json_is_true(json_object_get(rsj, "live")) ? ", live now" : "");
+    json_t *ms = json_object_get(ex, "matches");
+    if (!json_array_size(ms))
+        printf("no rule fired\n");
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        const char *text = json_string_value(json_object_get(m, "text"));
+        printf("  %s  weight %g  %lld-%lld", json_string_value(json_object_get(m, "rule")),
+               json_number_value(json_object_get(m, "weight")),
+               (long long)json_integer_value(json_object_get(m, "start")),
+               (long long)json_integer_value(json_object_get(m, "end")));
+        if (text)
+            printf("  \"%s\" read as \"%s\"", text,
+                   json_string_value(json_object_get(m, "matched")) ?: "");
+        printf("\n    %s:%lld: %s\n", json_string_value(json_object_get(m, "file")) ?: "?",
+               (long long)json_integer_value(json_object_get(m, "line")),
+               json_string_value(json_object_get(m, "source")) ?: "(line not kept)");
+        json_t *sets = json_object_get(m, "sets");
+        for (size_t k = 0; k < json_array_size(sets); k++) {
+            json_t *s = json_array_get(sets, k);
+            printf("    %s%s:%lld: %s\n", json_is_true(json_object_get(s, "unless")) ? "unless " : "",
+                   json_string_value(json_object_get(s, "file")) ?: "?",
+                   (long long)json_integer_value(json_object_get(s, "line")),
+                   json_string_value(json_object_get(s, "source")) ?: "(line not kept)");
+        }
+    }
+    json_t *re = json_object_get(ex, "recheck");
+    const char *rerr = json_string_value(json_object_get(re, "error"));
+    if (rerr)
+        printf("not re-checked: %s\n", rerr);
+    else
+        printf("re-checked with %s: %s (%s verdict, %s matches)\n",
+               json_string_value(json_object_get(rsj, "version")),
+               json_string_value(json_object_get(re, "verdict")),
+               json_is_true(json_object_get(re, "same_verdict")) ? "same" : "DIFFERENT",
+               json_is_true(json_object_get(re, "same_matches")) ? "same" : "different");
+    const char *note = json_string_value(json_object_get(ex, "note"));
+    if (note)
+        printf("note: %s\n", note);
+}
+
+static int ctl_explain(const char *db, int argc, char **argv)
+{
+    const char *id = NULL;
+    int as_json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            as_json = 1;
+        else if (!id && argv[i][0] != '-')
+            id = argv[i];
+        else
+            id = NULL, i = argc;
+    }
+    if (!id) {
+        fprintf(stderr, "usage: moderatorctl explain ID [--json]\n");
+        return 2;
+    }
+    store *st;
+    if (ctl_open_db(db, &st) != 0)
+        return 1;
+    comment_record rec = {0};
+    mod_error err = {0};
+    if (store_get_comment(st, id, &rec, &err) != 0) {
+        store_close(st);
+        fprintf(stderr, "moderatorctl: explain: %s\n", err.message);
+        return 1;
+    }
+    char *s = api_explain_json(NULL, st, &rec, 1, &err);
+    comment_record_free(&rec);
+    store_close(st);
+    api_admin_shutdown();
+    engine_thread_cleanup();
+    if (!s) {
+        fprintf(stderr, "moderatorctl: explain: %s\n", err.message);
+        return 1;
+    }
+    if (as_json) {
+        printf("%s\n", s);
+    } else {
+        json_t *o = json_loads(s, 0, NULL);
+        ctl_explain_text(o);
+        json_decref(o);
+    }
+    free(s);
+    return 0;
+}
+
+/* ---- audit ---- */
+
+static int ctl_parse_anchor(const char *s, long *seq, char hash[65])
+{
+    char *end;
+    *seq = strtol(s, &end, 10);
+    if (*seq < 1 || *end != ':' || strlen(end + 1) != 64)
+        return -1;
+    snprintf(hash, 65, "%s", end + 1);
+    return 0;
+}
+
+/* Verifies an export file on its own: consecutive seqs, links and hashes. */
+static int ctl_verify_file(const char *path, long anchor_seq, const char *anchor_hash)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "moderatorctl: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char *line = NULL, prev[65] = "";
+    size_t cap = 0;
+    long n = 0, lineno = 0, expect = 0, first_bad = 0, first_seq = 0;
+    int anchor_seen = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        store_event ev = {
+            .seq = (long)json_integer_value(json_object_get(o, "seq")),
+            .at = (char *)json_string_value(json_object_get(o, "at")),
+            .type = (char *)json_string_value(json_object_get(o, "type")),
+            .comment_id = (char *)json_string_value(json_object_get(o, "comment_id")),
+            .actor = (char *)json_string_value(json_object_get(o, "actor")),
+            .data = (char *)json_string_value(json_object_get(o, "data")),
+            .prev_hash = (char *)json_string_value(json_object_get(o, "prev_hash")),
+            .hash = (char *)json_string_value(json_object_get(o, "hash")),
+        };
+        char h[65];
+        const char *problem = NULL;
+        if (!o || !ev.seq || !ev.hash || !ev.prev_hash)
+            problem = "not an exported event";
+        else if (expect && ev.seq != expect)
+            problem = "an event before it is missing";
+        else if (prev[0] && strcmp(prev, ev.prev_hash) != 0)
+            problem = "the event before it was altered and re-hashed";
+        else if (store_event_compute_hash(&ev, h, NULL) != 0 || strcmp(h, ev.hash) != 0)
+            problem = "altered: its content does not match its hash";
+        if (!first_seq)
+            first_seq = ev.seq;
+        if (anchor_seq && ev.seq == anchor_seq) {
+            anchor_seen = 1;
+            if (!ev.hash || strcmp(ev.hash, anchor_hash) != 0)
+                problem = "it does not have the anchored hash";
+        }
+        if (problem && !first_bad) {
+            first_bad = ev.seq ? ev.seq : -lineno;
+            printf("audit: %s:%ld: event %ld: %s\n", path, lineno, ev.seq, problem);
+        }
+        snprintf(prev, sizeof prev, "%s", ev.hash ? ev.hash : "");
+        expect = ev.seq + 1;
+        n++;
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    if (anchor_seq && !anchor_seen && !first_bad) {
+        first_bad = anchor_seq;
+        printf("audit: %s: the anchored event %ld is not in the file\n", path, anchor_seq);
+    }
+    if (first_bad) {
+        printf("audit: FAILED: %s: first bad event %ld\n", path, first_bad);
+        return 1;
+    }
+    printf("audit: intact: %s: %ld events (seq %ld to %ld), linked and hashed; head %s\n", path,
+           n, first_seq, expect - 1, prev);
+    return 0;
+}
+
+static int ctl_audit_verify(const char *db, int argc, char **argv)
+{
+    long anchor_seq = 0;
+    char anchor_hash[65] = "";
+    const char *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--anchor") && i + 1 < argc) {
+            if (ctl_parse_anchor(argv[++i], &anchor_seq, anchor_hash) != 0) {
+                fprintf(stderr, "moderatorctl: --anchor takes SEQ:HASH (the head a verify "
+                                "printed)\n");
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--file") && i + 1 < argc) {
+            file = argv[++i];
+        } else {
+            fprintf(stderr, "usage: moderatorctl audit verify [--anchor SEQ:HASH] "
+                            "[--file EXPORT.jsonl]\n");
+            return 2;
+        }
+    }
+    if (file)
+        return ctl_verify_file(file, anchor_seq, anchor_hash);
+    store *st;
+    if (ctl_open_db(db, &st) != 0)
+        return 1;
+    store_audit_report rep;
+    mod_error err = {0};
+    int rc = store_audit_verify(st, anchor_seq, anchor_hash, &rep, &err);
+    store_close(st);
+    if (rc != 0) {
+        fprintf(stderr, "moderatorctl: audit verify: %s\n", err.message);
+        return 1;
+    }
+    if (rep.n_problems == 0) {
+        printf("audit: intact: %ld events in an unbroken chain, %ld comments match their "
+               "verdict events\n", rep.events, rep.comments);
+        printf("head: %ld:%s\n", rep.head_seq, rep.head_hash);
+        return 0;
+    }
+    for (size_t i = 0; i < rep.n_problems && i < STORE_AUDIT_MAX_PROBLEMS; i++)
+        printf("audit: %s\n", rep.problems[i]);
+    if (rep.n_problems > STORE_AUDIT_MAX_PROBLEMS)
+        printf("audit: ... and %zu more problems\n", rep.n_problems - STORE_AUDIT_MAX_PROBLEMS);
+    if (rep.first_bad_seq)
+        printf("audit: FAILED: first bad event %ld (%ld events checked)\n", rep.first_bad_seq,
+               rep.events);
+    else
+        printf("audit: FAILED: comment %s (%ld events checked)\n",
+               rep.first_bad_comment[0] ? rep.first_bad_comment : "-", rep.events);
+    return 1;
+}
+
+/* "2024-05-01", "2024-05-01T10:00:00Z" (kept), or "7d" / "12h" / "30m" before now. */
+static int ctl_parse_since(const char *s, char out[40])
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (end != s && n >= 0 && end[0] && !end[1] && strchr("dhm", end[0])) {
+        time_t t = time(NULL) - n * (end[0] == 'd' ? 86400 : end[0] == 'h' ? 3600 : 60);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, 40, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+        return 0;
+    }
+    /* An ISO-8601 UTC prefix: compared as text with the stored times, which is exact. */
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    size_t len = strlen(s);
+    if (len < 10 || len > sizeof shape - 1)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char want = shape[i];
+        if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
+            return -1;
+    }
+    snprintf(out, 40, "%s", s);
+    return 0;
+}
+
+typedef struct {
+    FILE *out;
+    int failed;
+} ctl_export_ctx;
+
+static int ctl_export_one(void *arg, const store_event *ev)
+{
+    ctl_export_ctx *x = arg;
+    /* "data" is the event's JSON text exactly as hashed, so an export verifies on its own. */
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s}", "seq", (json_int_t)ev->seq,
+                          "at", ev->at ? ev->at : "", "type", ev->type ? ev->type : "",
+                          "comment_id", ev->comment_id, "actor", ev->actor, "data", ev->data,
+                          "prev_hash", ev->prev_hash ? ev->prev_hash : "", "hash",
+                          ev->hash ? ev->hash : "");
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s || fprintf(x->out, "%s\n", s) < 0)
+        x->failed = 1;
+    free(s);
+    return x->failed;
+}
+
+static int ctl_audit_export(const char *db, int argc, char **argv)
+{
+    const char *since = NULL, *outpath = NULL;
+    char since_iso[40];
+    long after = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--since") && i + 1 < argc) {
+            if (ctl_parse_since(argv[++i], since_iso) != 0) {
+                fprintf(stderr, "moderatorctl: --since \"%s\": expected 2024-05-01, "
+                                "2024-05-01T10:00:00Z or 7d/12h/30m\n", argv[i]);
+                return 2;
+            }
+            since = since_iso;
+        } else if (!strcmp(argv[i], "--after") && i + 1 < argc) {
+            after = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            outpath = argv[++i];
+        } else {
+            fprintf(stderr, "usage: moderatorctl audit export [--since TIME] [--after SEQ] "
+                            "[--out FILE]\n");
+            return 2;
+        }
+    }
+    store *st;
+    if (ctl_open_db(db, &st) != 0)
+        return 1;
+    ctl_export_ctx x = {.out = outpath ? fopen(outpath, "w") : stdout};
+    if (!x.out) {
+        fprintf(stderr, "moderatorctl: %s: %s\n", outpath, strerror(errno));
+        store_close(st);
+        return 1;
+    }
+    long n = 0;
+    mod_error err = {0};
+    int rc = store_audit_export(st, since, after, ctl_export_one, &x, &n, &err);
+    store_close(st);
+    if (fflush(x.out) != 0)
+        rc = -1;
+    if (outpath && fclose(x.out) != 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf(stderr, "moderatorctl: audit export: %s\n",
+                err.message[0] ? err.message : "cannot write");
+        return 1;
+    }
+    fprintf(stderr, "exported %ld events%s%s\n", n, since ? " since " : "", since ? since : "");
+    return 0;
+}
+
+static int ctl_audit_prune(const char *db, int argc, char **argv)
+{
+    long days = -1;
+    int dry = 0;
+    for (int i = 0; i < argc; i++) {
+        char *end;
+        if (!strcmp(argv[i], "--older-than") && i + 1 < argc) {
+            days = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || days < 0 || days > 100000)
+                days = -2;
+        } else if (!strcmp(argv[i], "--dry-run")) {
+            dry = 1;
+        } else {
+            days = -1;
+            break;
+        }
+    }
+    if (days < 0) {
+        fprintf(stderr, "usage: moderatorctl audit prune --older-than DAYS [--dry-run]\n"
+                        "  DAYS: a whole number of days (0: every comment up to now)\n");
+        return 2;
+    }
+    time_t t = time(NULL) - days * 86400;
+    struct tm tm;
+    char before[40];
+    gmtime_r(&t, &tm);
+    strftime(before, sizeof before, "%Y-%m-%dT%H:%M:%S.999Z", &tm);
+    char actor[160];
+    const char *user = getenv("SUDO_USER");
+    struct passwd *pw = user ? NULL : getpwuid(getuid());
+    snprintf(actor, sizeof actor, "moderatorctl (%s)", user ? user : pw ? pw->pw_name : "?");
+
+    store *st;
+    if (ctl_open_db(db, &st) != 0)
+        return 1;
+    long n = 0, seq = 0;
+    mod_error err = {0};
+    int rc = store_audit_prune(st, before, actor, dry, &n, &seq, &err);
+    store_close(st);
+    if (rc != 0) {
+        fprintf(stderr, "moderatorctl: audit prune: %s (%ld comments pruned before it failed)\n",
+                err.message, n);
+        return 1;
+    }
+    if (dry)
+        printf("would prune %ld comments created before %s\n", n, before);
+    else
+        printf("pruned %ld comments created before %s: texts and personal data removed; event "
+               "%ld records it\n", n, before, seq);
+    return 0;
+}
+
+int ctl_admin(const char *db, const char *rules, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (!strcmp(cmd, "explain"))
+        return ctl_explain(db, argc - 1, argv + 1);
+    if (!strcmp(cmd, "rules")) {
+        if (!strcmp(argv[1], "lint"))
+            return ctl_rules_lint(rules, argc - 2, argv + 2);
+        if (!strcmp(argv[1], "diff"))
+            return ctl_rules_diff(db, argc - 2, argv + 2);
+        if (!strcmp(argv[1], "versions"))
+            return ctl_rules_versions(db);
+        return ctl_rules_show(db, argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "verify"))
+        return ctl_audit_verify(db, argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "export"))
+        return ctl_audit_export(db, argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "prune"))
+        return ctl_audit_prune(db, argc - 2, argv + 2);
+    fprintf(stderr, "usage: moderatorctl audit verify|export|prune ...\n");
+    return 2;
+}
