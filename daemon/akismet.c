@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_internal.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -251,6 +252,16 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
         goto done;
     }
     metrics_verdict(res.verdict, res.categories);
+    /* The site's sanctions hold here too: a banned author's comment is spam. */
+    const char *reason = NULL;
+    json_t *sanction = NULL;
+    int sanction_rc = api_sanction_apply(ctx, rs, NULL, akismet_get(&form, "comment_author_email"),
+                                         &res.verdict, &reason, &sanction, &err);
+    json_decref(sanction);
+    if (sanction_rc != 0) {
+        akismet_fail(rep, &err);
+        goto done;
+    }
 
     char id[33], rules[400];
     akismet_rules(&res, rules, sizeof rules);
@@ -275,6 +286,7 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
         .score = res.score,
         .matches_json = matches,
         .ruleset = (char *)ruleset_version(rs),
+        .reason = (char *)reason,
     };
     memcpy(rec.categories, res.categories, sizeof rec.categories);
     api_reply prepared = {0};

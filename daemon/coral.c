@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_internal.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -90,6 +91,16 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
         goto done;
     }
     metrics_verdict(res.verdict, res.categories);
+    /* The site's sanctions hold here too: a banned author's comment is rejected. */
+    const char *reason = NULL;
+    json_t *sanction = NULL;
+    int sanction_rc = api_sanction_apply(ctx, rs, coral_str(author, "id"), NULL, &res.verdict,
+                                         &reason, &sanction, &err);
+    json_decref(sanction);
+    if (sanction_rc != 0) {
+        api_error(rep, err.code, "%s", err.message);
+        goto done;
+    }
 
     char id[33];
     if (compat_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
@@ -109,6 +120,7 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
         .score = res.score,
         .matches_json = matches,
         .ruleset = (char *)ruleset_version(rs),
+        .reason = (char *)reason,
     };
     memcpy(rec.categories, res.categories, sizeof rec.categories);
 

@@ -303,3 +303,33 @@ def test_metrics_text_format(env):
     env.request("GET", "/x%22%0A" + "y" * 50)
     assert 'route="unmatched"' in env.request("GET", "/metrics").body.decode()
     assert "yyyyy" not in env.request("GET", "/metrics").body.decode()
+
+
+# ---- author sanctions reach the drop-in protocols too ----
+
+def test_a_banned_author_is_refused_through_akismet_and_coral(coral):
+    from modhelp import sanction
+    key = coral.keys["cms"]
+    r = sanction(coral, "banned@example.com", "ban", reason="spam wave")
+    assert r.status == 200, r
+    r = form(coral, "comment-check", akismet_fields(key, text=CLEAN,
+                                                    comment_author_email="Banned@Example.com"))
+    assert r.status == 200 and r.body.strip() == b"true", r
+    assert r.headers.get("x-akismet-pro-tip") == "discard"
+    db = sqlite3.connect(coral.db)
+    row = db.execute("SELECT verdict, reason FROM comments WHERE author_email = ?",
+                     ("Banned@Example.com",)).fetchone()
+    assert row == ("block", "author_banned")
+
+    assert sanction(coral, "u-1", "ban", reason="threats").status == 200
+    body = coral_body(CLEAN)  # author u-1
+    r = phase(coral, body, sign(body, SECRET))
+    assert r.status == 200, r
+    assert r.json["status"] == "REJECTED"
+    row = db.execute("SELECT verdict, reason FROM comments WHERE author_id = 'u-1' "
+                     "ORDER BY rowid DESC LIMIT 1").fetchone()
+    assert row == ("block", "author_banned")
+    # A clean comment from an author in good standing still passes.
+    r = form(coral, "comment-check", akismet_fields(key, text=CLEAN,
+                                                    comment_author_email="fine@example.com"))
+    assert r.body.strip() == b"false"
