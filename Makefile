@@ -30,6 +30,8 @@ API_SRC    := daemon/api.c daemon/http.c daemon/log.c daemon/api_moderation.c da
 # Issue 6: the drop-in protocols (Perspective, Akismet, Coral) and Prometheus metrics.
 API_SRC    += daemon/api_compat.c daemon/perspective.c daemon/akismet.c daemon/coral.c \
               daemon/metrics.c
+# Issue 5: settings file, rule reloads, admin routes.
+API_SRC    += daemon/config.c daemon/reload.c daemon/api_admin.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/%.o)
 API_OBJ    := $(API_SRC:%.c=$(BUILD)/%.o)
@@ -63,6 +65,9 @@ $(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(BUILD)/dae
 
 # api.o counts verdicts in metrics.o (an extra prerequisite line adds to the link's $^).
 $(BUILD)/moderatorctl: $(BUILD)/daemon/metrics.o
+# Issue 5: rules lint/diff/versions, explain, audit (they rebuild kept versions like the daemon).
+$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl_admin.o $(BUILD)/daemon/api_admin.o \
+                       $(BUILD)/daemon/reload.o $(BUILD)/daemon/config.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_OBJ) $(STORE_OBJ) $(API_OBJ)
 	@mkdir -p $(dir $@)

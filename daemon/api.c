@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "api_admin.h"
 #include "api_internal.h"
 #include "log.h"
 #include "metrics.h"
@@ -794,6 +795,8 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
 
 api_status api_comment_get(api_ctx *ctx, api_request *req, api_reply *rep)
 {
+    if (api_wants_explain(req)) /* ?explain=1: the rule lines behind the verdict (api_admin.c) */
+        return api_comment_explain(ctx, req, rep);
     const char *id = req->n_params > 0 ? req->params[0] : "";
     comment_record rec = {0};
     mod_error err = {0};

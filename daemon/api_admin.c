@@ -222,6 +222,59 @@ static json_t *admin_file_lines(json_t *files, const char *name, int lineno, int
     return json_stringn(p, n);
 }
 
+/* Does one comma-separated term of a set line read word (a reading, lower case)? */
+static int admin_term_reads(const char *term, size_t n, const char *word)
+{
+    while (n && (*term == ' ' || *term == '\t'))
+        term++, n--;
+    while (n && (term[n - 1] == ' ' || term[n - 1] == '\t' || term[n - 1] == '\r'))
+        n--;
+    size_t wl = strlen(word);
+    if (n > 2 && term[0] == '*' && term[n - 1] == '*') {
+        for (size_t i = 0; i + (n - 2) <= wl; i++)
+            if (!strncasecmp(word + i, term + 1, n - 2))
+                return 1;
+        return 0;
+    }
+    if (n > 1 && term[n - 1] == '*')
+        return wl >= n - 1 && !strncasecmp(word, term, n - 1);
+    if (n > 1 && term[0] == '=')
+        term++, n--;
+    return n == wl && !strncasecmp(term, word, n);
+}
+
+/* Of a set's definition (its line and continuation lines), the one line holding a term that
+ * reads one of words; 0 when none does. */
+static int admin_set_line(json_t *files, const char *file, int line, const char *const *words,
+                          size_t n_words)
+{
+    json_t *def = admin_file_lines(files, file, line, 1);
+    const char *text = json_string_value(def);
+    int found = 0;
+    for (int l = line; text && *text && !found; l++) {
+        const char *end = strchr(text, '\n');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        const char *p = text, *stop = text + len;
+        const char *eq = memchr(p, '=', len);
+        if (l == line && eq)
+            p = eq + 1;
+        const char *hash = memchr(p, '#', (size_t)(stop - p));
+        if (hash)
+            stop = hash;
+        while (p < stop && !found) {
+            const char *comma = memchr(p, ',', (size_t)(stop - p));
+            const char *te = comma ? comma : stop;
+            for (size_t w = 0; w < n_words && !found; w++)
+                if (words[w] && admin_term_reads(p, (size_t)(te - p), words[w]))
+                    found = l;
+            p = comma ? comma + 1 : stop;
+        }
+        text = end ? end + 1 : "";
+    }
+    json_decref(def);
+    return found;
+}
+
 static int admin_same_matches(json_t *stored, const mod_result *res)
 {
     if (json_array_size(stored) != res->n_matches)
@@ -274,14 +327,32 @@ static json_t *admin_explain(api_ctx *ctx, store *st, const comment_record *rec)
         json_t *sets = json_array();
         rule_info info;
         const char *rule = json_string_value(json_object_get(m, "rule"));
+        /* For each set the rule names: the line of its definition holding the term that fired
+         * (the match's reading, or the word that aimed it), else the whole definition. */
+        const char *words[2] = {json_string_value(json_object_get(m, "matched")),
+                                json_string_value(json_object_get(json_object_get(m, "context"),
+                                                                  "text"))};
+        char ctx_lower[128] = "";
+        if (words[1]) {
+            snprintf(ctx_lower, sizeof ctx_lower, "%s", words[1]);
+            for (char *p = ctx_lower; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                    *p = (char)(*p + 32);
+            words[1] = ctx_lower;
+        }
         if (rs && rule && ruleset_rule_info(rs, rule, &info) == 0)
             for (size_t k = 0; k < info.n_sets; k++) {
-                json_t *ssrc = files ? admin_file_lines(files, info.sets[k].file,
-                                                        info.sets[k].line, 1)
-                                     : NULL;
+                int at = files && !info.sets[k].unless
+                             ? admin_set_line(files, info.sets[k].file, info.sets[k].line, words, 2)
+                             : 0;
+                json_t *ssrc = !files ? NULL
+                               : at   ? admin_file_lines(files, info.sets[k].file, at, 0)
+                                      : admin_file_lines(files, info.sets[k].file,
+                                                         info.sets[k].line, 1);
                 json_array_append_new(
-                    sets, json_pack("{s:s,s:s,s:i,s:o,s:b}", "name", info.sets[k].name, "file",
-                                    info.sets[k].file, "line", info.sets[k].line, "source",
+                    sets, json_pack("{s:s,s:s,s:i,s:i,s:o,s:b}", "name", info.sets[k].name,
+                                    "file", info.sets[k].file, "line", at ? at : info.sets[k].line,
+                                    "defined_at", info.sets[k].line, "source",
                                     ssrc ? ssrc : json_null(), "unless", info.sets[k].unless));
             }
         json_object_set_new(m, "sets", sets);
@@ -308,18 +379,30 @@ static json_t *admin_explain(api_ctx *ctx, store *st, const comment_record *rec)
             if (c && c[0] != '@')
                 parts[np++] = c;
         }
-        mod_input in = {.text = rec->text, .len = strlen(rec->text), .participants = parts,
-                        .n_participants = np};
+        mod_input in = {.text = rec->text, .len = strlen(rec->text)};
         mod_result res;
-        if (engine_check(rs, &in, &res, &err) != 0) {
+        int rc = engine_check(rs, &in, &res, &err);
+        if (rc == 0 && np && !admin_same_matches(stored, &res)) {
+            /* Not without participants: try with the names that aimed the stored matches. */
+            engine_result_free(&res);
+            in.participants = parts;
+            in.n_participants = np;
+            rc = engine_check(rs, &in, &res, &err);
+        }
+        if (rc != 0) {
             json_object_set_new(ex, "recheck", json_pack("{s:s}", "error", err.message));
         } else {
+            /* A verdict an author sanction decided (reason) differs from the engine's on
+             * purpose; the score is always the engine's. */
             const char *v = verdict_name(res.verdict);
+            double diff = res.score - rec->score;
             json_object_set_new(
                 ex, "recheck",
-                json_pack("{s:s,s:f,s:b,s:b}", "verdict", v, "score", res.score, "same_verdict",
-                          rec->verdict && !strcmp(rec->verdict, v), "same_matches",
-                          admin_same_matches(stored, &res)));
+                json_pack("{s:s,s:f,s:b,s:b,s:b,s:o}", "verdict", v, "score", res.score,
+                          "same_verdict", rec->verdict && !strcmp(rec->verdict, v), "same_score",
+                          diff < 1e-9 && diff > -1e-9, "same_matches",
+                          admin_same_matches(stored, &res), "decided_by",
+                          rec->reason ? json_string(rec->reason) : json_null()));
             engine_result_free(&res);
         }
     }
@@ -403,13 +486,14 @@ static json_t *admin_result(const reload_result *r)
 api_status api_rules_get(api_ctx *ctx, api_request *req, api_reply *rep)
 {
     (void)req;
-    mod_ruleset *rs = api_ruleset_acquire(ctx);
+    reload_status s;
+    reload_status_get(admin_reloader, &s); /* the live set with its history, consistently */
+    mod_ruleset *rs = s.live ? ruleset_ref(s.live) : api_ruleset_acquire(ctx);
     if (!rs) {
+        reload_status_free(&s);
         api_error(rep, ERR_RULES, "no rule set is loaded");
         return API_DONE;
     }
-    reload_status s;
-    reload_status_get(admin_reloader, &s);
     json_t *o = json_object();
     json_object_set_new(o, "version", json_string(ruleset_version(rs)));
     json_object_set_new(o, "loaded_at", s.live_since[0] ? json_string(s.live_since) : json_null());

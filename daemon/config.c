@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_compat.h" /* COMPAT_DEFAULT_*_BUDGET_MS */
 #include "log.h"
+#include "static.h"     /* STATIC_DEFAULT_WEB */
 
 typedef enum {
     CT_STRING, /* any text, may be empty */
@@ -33,6 +35,8 @@ typedef struct {
 } config_entry;
 
 #define F(field) offsetof(config, field)
+#define CONFIG_STR_(x) #x
+#define CONFIG_STR(x) CONFIG_STR_(x)
 
 static const config_entry config_table[] = {
     {"listen", CT_LISTEN, F(listen), "127.0.0.1:8080", "ADDR:PORT",
@@ -55,6 +59,15 @@ static const config_entry config_table[] = {
      "quiet time after the last change before a watched reload (editor save bursts)"},
     {"rules_strict", CT_BOOL, F(rules_strict), "no", "yes|no",
      "refuse a rule set whose examples (# expect) fail, at start and on reload"},
+    {"web", CT_PATH, F(web), STATIC_DEFAULT_WEB, "DIR",
+     "the review page's files, served at /moderate from DIR/moderate"},
+    {"coral_secret_file", CT_STRING, F(coral_secret_file), "", "FILE",
+     "Coral's phase signing secret(s), one per line; turns on /v1/integrations/coral/phase"},
+    {"coral_budget_ms", CT_MS, F(coral_budget_ms), CONFIG_STR(COMPAT_DEFAULT_CORAL_BUDGET_MS),
+     "TIME", "answer a Coral phase within TIME (0: wait for the commit)"},
+    {"perspective_budget_ms", CT_MS, F(perspective_budget_ms),
+     CONFIG_STR(COMPAT_DEFAULT_PERSPECTIVE_BUDGET_MS), "TIME",
+     "the same for Perspective's comments:analyze"},
 };
 #define CONFIG_N (sizeof config_table / sizeof config_table[0])
 
@@ -242,12 +255,12 @@ static int config_parse(const config_entry *e, const char *v, void *field, char 
             unsigned long long mul = !*rest || !strcmp(rest, "ms") ? 1
                                      : !strcmp(rest, "s")            ? 1000
                                                                      : 0;
-            if (mul && n * mul <= 60000) {
+            if (mul && n * mul <= 600000) {
                 *(unsigned *)field = (unsigned)(n * mul);
                 return 0;
             }
         }
-        snprintf(why, wl, "\"%s\" is not a time from 0 to 60s (e.g. 300ms, 2s)", v);
+        snprintf(why, wl, "\"%s\" is not a time from 0 to 600s (e.g. 300ms, 2s)", v);
         return -1;
     case CT_BOOL: {
         static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
@@ -462,8 +475,11 @@ int config_from_args(int argc, char **argv, config *c, config_action *action, co
             char nm[64];
             snprintf(nm, sizeof nm, "%.*s", (int)nl, name);
             const char *s = config_suggest(nm);
+            char flag[64] = "";
+            for (size_t k = 0; s && s[k] && k < sizeof flag - 1; k++)
+                flag[k] = s[k] == '_' ? '-' : s[k], flag[k + 1] = '\0';
             config_err(errs, "unknown option --%s%s%s%s", nm, s ? " (did you mean --" : "",
-                       s ? s : "", s ? "?)" : "");
+                       flag, s ? "?)" : "");
             if (!eq && i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
                 i++;
             continue;

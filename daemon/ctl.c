@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "api_moderation.h"
+#include "ctl_admin.h"
 #include "ctl_moderation.h"
 #include "engine.h"
 #include "eval.h"
@@ -21,7 +22,7 @@
 static void ctl_usage(FILE *f)
 {
     fprintf(f,
-            "usage: moderatorctl [--db PATH] [--rules DIR] COMMAND\n"
+            "usage: moderatorctl [--config FILE] [--db PATH] [--rules DIR] COMMAND\n"
             "  key add --role cms|moderator|admin [--name NAME]   create a key (printed last, once)\n"
             "  key list                                         list keys\n"
             "  key revoke ID|NAME                               revoke a key\n"
@@ -32,7 +33,10 @@ static void ctl_usage(FILE *f)
             "  rules test [DIR]      run the examples inside the rule files\n"
             "  eval FILE.jsonl ...   measure the rules on labeled comments (see eval -h)\n");
     ctl_moderation_usage(f);
-    fprintf(f, "defaults: --db " CTL_DEFAULT_DB ", --rules ./" CTL_DEFAULT_RULES "\n");
+    ctl_admin_usage(f);
+    fprintf(f, "defaults: --db " CTL_DEFAULT_DB ", --rules ./" CTL_DEFAULT_RULES "; the db, rules\n"
+               "and thresholds of the daemon's settings (--config FILE, or the default\n"
+               "/etc/moderatord/moderatord.conf when it exists) replace them\n");
 }
 
 static int ctl_open(const char *db, store **st)
@@ -332,11 +336,14 @@ static int ctl_with_rules(int (*fn)(int, char **), const char *rules, int rules_
 
 int main(int argc, char **argv)
 {
-    const char *db = CTL_DEFAULT_DB, *rules = CTL_DEFAULT_RULES;
-    int rules_given = 0, i = 1;
+    const char *db = CTL_DEFAULT_DB, *rules = CTL_DEFAULT_RULES, *config_file = NULL;
+    int rules_given = 0, db_given = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             db = argv[++i];
+            db_given = 1;
+        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            config_file = argv[++i];
         } else if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
             rules = argv[++i];
             rules_given = 1;
@@ -353,6 +360,11 @@ int main(int argc, char **argv)
         ctl_usage(stderr);
         return 2;
     }
+    /* The daemon's settings file: the same database, rules and thresholds as moderatord. */
+    if (ctl_admin_config(config_file, &db, db_given, &rules, rules_given) != 0)
+        return 2;
+    if (strcmp(rules, CTL_DEFAULT_RULES) != 0)
+        rules_given = 1; /* from the settings file: eval and cases use it too */
     const char *cmd = argv[i];
     int cargc = argc - i;
     char **cargv = argv + i;
@@ -371,6 +383,8 @@ int main(int argc, char **argv)
         return ctl_rules_test(cargc >= 3 ? cargv[2] : rules);
     if (ctl_moderation_command(cmd)) /* queue, approve, reject, ban, probation, unban, author */
         return ctl_moderation(db, cargc, cargv);
+    if (ctl_admin_command(cargc, cargv)) /* rules lint|diff|versions|show, explain, audit */
+        return ctl_admin(db, rules, cargc, cargv);
     if (!strcmp(cmd, "help")) {
         ctl_usage(stdout);
         return 0;

@@ -64,8 +64,10 @@ int ctl_admin_config(const char *path, const char **db, int db_given, const char
     config_errors errs = {0};
     int n = config_read_file(&ctl_cfg, path ? path : CONFIG_DEFAULT_PATH, path != NULL, &errs);
     for (size_t i = 0; i < errs.count; i++)
-        fprintf(stderr, "moderatorctl: %s\n", errs.items[i]);
+        fprintf(stderr, "moderatorctl: %s%s\n", !path && n < 0 ? "warning: " : "", errs.items[i]);
     config_errors_free(&errs);
+    if (n < 0 && !path)
+        return 0; /* the default file exists but cannot be read (permissions): defaults */
     if (n != 0)
         return -1;
     if (!ctl_cfg.config_file)
@@ -439,11 +441,15 @@ static void ctl_explain_text(json_t *o)
     if (rerr)
         printf("not re-checked: %s\n", rerr);
     else
-        printf("re-checked with %s: %s (%s verdict, %s matches)\n",
+        printf("re-checked with %s: %s (%s verdict, %s matches)%s%s\n",
                json_string_value(json_object_get(rsj, "version")),
                json_string_value(json_object_get(re, "verdict")),
                json_is_true(json_object_get(re, "same_verdict")) ? "same" : "DIFFERENT",
-               json_is_true(json_object_get(re, "same_matches")) ? "same" : "different");
+               json_is_true(json_object_get(re, "same_matches")) ? "same" : "different",
+               json_string_value(json_object_get(re, "decided_by"))
+                   ? "; the stored verdict was decided by "
+                   : "",
+               json_string_value(json_object_get(re, "decided_by")) ?: "");
     const char *note = json_string_value(json_object_get(ex, "note"));
     if (note)
         printf("note: %s\n", note);
@@ -610,7 +616,8 @@ static int ctl_audit_verify(const char *db, int argc, char **argv)
     }
     if (rep.n_problems == 0) {
         printf("audit: intact: %ld events in an unbroken chain, %ld comments match their "
-               "verdict events\n", rep.events, rep.comments);
+               "verdict events, %ld rule-set versions match their files\n", rep.events,
+               rep.comments, rep.versions);
         printf("head: %ld:%s\n", rep.head_seq, rep.head_hash);
         return 0;
     }

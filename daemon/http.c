@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_admin.h"
 #include "api_compat.h"
 #include "api_moderation.h"
 #include "log.h"
@@ -56,7 +57,11 @@ static const http_route http_routes[] = {
     {"POST", "/v1/authors/{author}/sanction", api_author_sanction_post, API_ROLE_MODERATOR},
     {"GET", "/moderate", static_moderate, API_ROLE_PUBLIC},
     {"GET", "/moderate/{*}", static_moderate, API_ROLE_PUBLIC},
-    /* Issue 5 adds /v1/rules, /v1/rules/reload, /v1/check; issue 6 /v1alpha1/..., /1.1/..., /metrics. */
+    /* Issue 5: the rule set and its reloads, dry runs (api_admin.c). GET /v1/comments/{id}?explain=1
+     * is api_comment_get handing over to api_comment_explain. */
+    {"GET", "/v1/rules", api_rules_get, API_ROLE_MODERATOR},
+    {"POST", "/v1/rules/reload", api_rules_reload, API_ROLE_ADMIN},
+    {"POST", "/v1/check", api_check_post, API_ROLE_ADMIN},
 };
 #define HTTP_N_ROUTES (sizeof http_routes / sizeof http_routes[0])
 

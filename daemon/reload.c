@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "lint.h"
 #include "log.h"
+#include "metrics.h"
 
 /* ---- building ---- */
 
@@ -132,8 +133,10 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
     size_t errors_before = diags_errors(diags);
     rule_file *files = NULL;
     size_t n = 0;
-    if (ruleset_read_dir(cfg->rules_dir, &files, &n, diags, err) < 0)
+    if (ruleset_read_dir(cfg->rules_dir, &files, &n, diags, err) < 0) {
+        diags_fill_hints(diags);
         return -1;
+    }
     int have_thresholds = cfg->thresholds && *cfg->thresholds;
     if (have_thresholds) {
         /* The thresholds file stands in for policy.conf: same name in the set (and in the
@@ -191,6 +194,7 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
         if (lint)
             ruleset_lint(rs, diags);
     }
+    diags_fill_hints(diags);
     diags_sort(diags);
     if (rc == 0 && diags_errors(diags) > errors_before) {
         ruleset_unref(rs);
@@ -446,7 +450,7 @@ static void reload_attempt(reloader *r, const char *trigger, const char *actor,
     double t0 = reload_ms();
     rule_diags diags = {0};
     mod_error err = {0};
-    mod_ruleset *rs = NULL;
+    mod_ruleset *rs = NULL, *swap = NULL;
     int first = !strcmp(trigger, "start");
     int rc = first ? 0
                    : reload_build_counted(&r->cfg, 0, &rs, &diags, &err, &res->examples_passed,
@@ -478,7 +482,7 @@ static void reload_attempt(reloader *r, const char *trigger, const char *actor,
                 res->changed = !first;
                 snprintf(res->version, sizeof res->version, "%s", ruleset_version(rs));
                 if (!first)
-                    api_swap_ruleset(r->api, ruleset_ref(rs));
+                    swap = ruleset_ref(rs); /* swapped below, with the status */
             }
         }
     } else {
@@ -493,6 +497,9 @@ static void reload_attempt(reloader *r, const char *trigger, const char *actor,
     if (!res->ok && !first)
         reload_record_failure(r, res);
     pthread_mutex_lock(&r->lock);
+    /* The live set and what GET /v1/rules says about it change in one step. */
+    if (swap)
+        api_swap_ruleset(r->api, swap);
     r->attempts++;
     reload_result_free(&r->last);
     reload_result_copy(&r->last, res);
@@ -509,8 +516,12 @@ static void reload_attempt(reloader *r, const char *trigger, const char *actor,
 
     if (first)
         return;
+    if (res->ok)
+        metrics_reload_succeeded();
+    else
+        metrics_reload_failed();
     if (!res->ok) {
-        log_at(LOGL_ERROR, "rules: reload (%s) failed; still serving version %s: %s", trigger,
+        log_at(LOGL_ERROR, "rules: reload failed (%s); still serving version %s: %s", trigger,
                res->version, res->error ? res->error : "");
         for (size_t i = 0; i < res->n_diags; i++)
             log_at(LOGL_WARNING, "rules: %s", res->diags[i]);
@@ -726,11 +737,14 @@ void reload_status_get(reloader *r, reload_status *out)
     out->watching = r->ino_fd >= 0 && r->wd_dir >= 0;
     out->rules_dir = strdup(r->rules_dir);
     out->thresholds = r->thresholds ? strdup(r->thresholds) : NULL;
+    out->live = api_ruleset_acquire(r->api);
     pthread_mutex_unlock(&r->lock);
 }
 
 void reload_status_free(reload_status *s)
 {
+    if (s->live)
+        ruleset_unref(s->live);
     reload_result_free(&s->last);
     reload_result_free(&s->last_error);
     free(s->rules_dir);

@@ -287,6 +287,33 @@ int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err
                             ev->prev_hash, out, err);
 }
 
+/* Events the chain walk found altered: comparing them with their comments says nothing more. */
+typedef struct {
+    long *seqs;
+    size_t n, cap;
+} audit_bad;
+
+static void audit_bad_add(audit_bad *b, long seq)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        long *p = realloc(b->seqs, cap * sizeof *p);
+        if (!p)
+            return;
+        b->seqs = p;
+        b->cap = cap;
+    }
+    b->seqs[b->n++] = seq;
+}
+
+static int audit_bad_has(const audit_bad *b, long seq)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->seqs[i] == seq)
+            return 1;
+    return 0;
+}
+
 static void audit_problem(store_audit_report *rep, long seq, const char *comment_id,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -343,7 +370,7 @@ static long audit_moved_from(store_event *ev)
  * hash its content. After a problem the walk goes on from the stored hash, so a second, separate
  * change is reported too. */
 static int audit_chain(store_conn *c, long anchor_seq, const char *anchor_hash,
-                       store_audit_report *rep, mod_error *err)
+                       store_audit_report *rep, audit_bad *bad, mod_error *err)
 {
     sqlite3_stmt *s = audit_prepare(
         c, "SELECT seq, at, type, comment_id, actor, data, prev_hash, hash FROM events ORDER BY seq",
@@ -374,6 +401,7 @@ static int audit_chain(store_conn *c, long anchor_seq, const char *anchor_hash,
                                 "event %ld to event %ld",
                           expect, expect - 1, ev.seq);
         } else if (!self_ok) {
+            audit_bad_add(bad, ev.seq);
             long from = audit_moved_from(&ev);
             if (from)
                 audit_problem(rep, ev.seq, ev.comment_id,
@@ -416,7 +444,8 @@ static int audit_chain(store_conn *c, long anchor_seq, const char *anchor_hash,
 
 /* Each verdict event against its comment: verdict, rule set, text and personal data, as far as
  * the row still holds them; and every comment has a verdict event. */
-static int audit_comments(store_conn *c, store_audit_report *rep, mod_error *err)
+static int audit_comments(store_conn *c, store_audit_report *rep, const audit_bad *bad,
+                          mod_error *err)
 {
     static const char sql[] =
         "SELECT e.seq, e.comment_id, c.id, c.verdict, c.ruleset, c.text, c.pii_salt, c.pruned_at,"
@@ -446,6 +475,8 @@ static int audit_comments(store_conn *c, store_audit_report *rep, mod_error *err
                           seq);
             continue;
         }
+        if (audit_bad_has(bad, seq))
+            continue; /* the event itself was changed: already reported */
         rep->comments++;
 #define COL(i) ((const char *)sqlite3_column_text(s, (i)))
         const char *verdict = COL(3), *ruleset = COL(4), *text = COL(5), *salt = COL(6);
@@ -507,17 +538,91 @@ static int audit_comments(store_conn *c, store_audit_report *rep, mod_error *err
     return 0;
 }
 
+/* Each kept rule-set version: its files hash to its name (as rules.c computes a version: SHA-256
+ * over name NUL content NUL, in name order), and a "reload" event in the chain went live with it.
+ * So an explanation's rule lines are the ones that made the verdict. */
+static int audit_rulesets(store_conn *c, store_audit_report *rep, mod_error *err)
+{
+    sqlite3_stmt *s = audit_prepare(
+        c,
+        "SELECT r.version, EXISTS (SELECT 1 FROM events e WHERE e.type = 'reload' AND"
+        " json_valid(e.data) AND json_extract(e.data, '$.version') = r.version)"
+        " FROM rulesets r ORDER BY r.loaded_at, r.version",
+        err);
+    sqlite3_stmt *f = s ? audit_prepare(c,
+                                        "SELECT json_extract(j.value, '$.name'),"
+                                        " json_extract(j.value, '$.content')"
+                                        " FROM rulesets r, json_each(r.files) j"
+                                        " WHERE r.version = ?1 AND json_valid(r.files)"
+                                        " ORDER BY 1",
+                                        err)
+                        : NULL;
+    if (!s || !f) {
+        sqlite3_finalize(s);
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        char version[64];
+        snprintf(version, sizeof version, "%s", v ? v : "");
+        int announced = sqlite3_column_int(s, 1);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+            EVP_MD_CTX_free(md);
+            sqlite3_finalize(s);
+            sqlite3_finalize(f);
+            return err_set(err, ERR_INTERNAL, "SHA-256 failed");
+        }
+        sqlite3_bind_text(f, 1, version, -1, SQLITE_TRANSIENT);
+        int files = 0;
+        while (sqlite3_step(f) == SQLITE_ROW) {
+            const void *name = sqlite3_column_blob(f, 0), *content = sqlite3_column_blob(f, 1);
+            int nl = sqlite3_column_bytes(f, 0), cl = sqlite3_column_bytes(f, 1);
+            EVP_DigestUpdate(md, name ? name : "", (size_t)nl);
+            EVP_DigestUpdate(md, "", 1);
+            EVP_DigestUpdate(md, content ? content : "", (size_t)cl);
+            EVP_DigestUpdate(md, "", 1);
+            files++;
+        }
+        sqlite3_reset(f);
+        unsigned char dg[32];
+        char hex[65];
+        EVP_DigestFinal_ex(md, dg, NULL);
+        EVP_MD_CTX_free(md);
+        audit_hex(dg, 8, hex);
+        rep->versions++;
+        if (!files || strcmp(hex, version) != 0)
+            audit_problem(rep, 0, NULL,
+                          "the kept files of rule-set version %s were altered: they hash to %s",
+                          version, files ? hex : "nothing");
+        else if (!announced)
+            audit_problem(rep, 0, NULL,
+                          "rule-set version %s is kept but no reload event put it live: the "
+                          "rulesets table was written behind the log's back", version);
+    }
+    sqlite3_finalize(s);
+    sqlite3_finalize(f);
+    if (rc != SQLITE_DONE)
+        return store_sql_err(c, err, "check kept rule-set versions");
+    return 0;
+}
+
 int store_audit_verify(store *st, long anchor_seq, const char *anchor_hash,
                        store_audit_report *rep, mod_error *err)
 {
     memset(rep, 0, sizeof *rep);
     store_conn *c = store_reader_take(st);
     /* One read transaction: a consistent snapshot while the daemon goes on writing. */
+    audit_bad bad = {0};
     int r = audit_exec(c, "BEGIN", err);
     if (r == 0)
-        r = audit_chain(c, anchor_seq, anchor_hash, rep, err);
+        r = audit_chain(c, anchor_seq, anchor_hash, rep, &bad, err);
     if (r == 0)
-        r = audit_comments(c, rep, err);
+        r = audit_comments(c, rep, &bad, err);
+    free(bad.seqs);
+    if (r == 0)
+        r = audit_rulesets(c, rep, err);
     if (r == 0) {
         sqlite3_stmt *s = audit_prepare(c,
                                         "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"

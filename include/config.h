@@ -22,6 +22,9 @@ typedef struct {
     int watch_rules;         /* reload when a file in the rules directory changes */
     unsigned reload_delay;   /* ms of quiet after the last change before reloading */
     int rules_strict;        /* a rule set whose examples fail is refused at start and reload */
+    char *web;               /* the review page's files (static.h) */
+    char *coral_secret_file; /* Coral's signing secrets; "" = Coral's route off (api_compat.h) */
+    unsigned coral_budget_ms, perspective_budget_ms;
 
     char *config_file;       /* the file the settings came from; NULL when none was read */
 } config;

@@ -17,6 +17,8 @@ size_t ruleset_lint(const mod_ruleset *rs, rule_diags *diags);
 
 /* Orders diagnostics by file, line and column, errors before warnings on the same spot. */
 void diags_sort(rule_diags *d);
+/* Gives every diagnostic that has none a hint (what to write instead). */
+void diags_fill_hints(rule_diags *d);
 
 /* A rule as an explanation shows it: where it is written, and the sets its pattern names. */
 #define RULE_INFO_MAX_SETS 16

@@ -78,6 +78,7 @@ typedef struct {
     long attempts, failures;
     int watching;            /* inotify is on the rules directory */
     char *rules_dir, *thresholds;
+    mod_ruleset *live;       /* the live set, taken with the rest (released by _free) */
 } reload_status;
 
 void reload_status_get(reloader *r, reload_status *out);

@@ -156,6 +156,7 @@ int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err
 
 typedef struct {
     long events, comments;   /* events walked; comments compared with their verdict events */
+    long versions;           /* kept rule-set versions checked against their files */
     long head_seq;           /* the newest event and its hash: record them to anchor later runs */
     char head_hash[65];
     size_t n_problems;       /* 0: the log and the comments are intact */
@@ -168,7 +169,8 @@ typedef struct {
  * Checks the whole log in one snapshot: seqs consecutive from 1, each prev_hash the previous
  * event's hash, each hash its content (naming the first event altered, removed or reordered); each
  * verdict event against its comment (verdict, rule set, hashes of the text and of the personal
- * data the row still holds); every comment has a verdict event; the append-only triggers exist.
+ * data the row still holds); every comment has a verdict event; every kept rule-set version's
+ * files hash to its name and a reload event put it live; the append-only triggers exist.
  * With anchor_seq > 0, event anchor_seq must also have anchor_hash (a head recorded earlier,
  * which catches events removed from the end). Returns 0 with rep filled, -1 with err.
  */

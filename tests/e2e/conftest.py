@@ -149,6 +149,11 @@ class Daemon:
             con.close()
 
 
+def pytest_configure(config):
+    # Long tests (the 30 s reload-under-load run) still run in `make test`; -m "not slow" skips them.
+    config.addinivalue_line("markers", "slow: takes tens of seconds")
+
+
 @pytest.fixture(scope="session")
 def binaries():
     for b in (DAEMON, CTL):
