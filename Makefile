@@ -20,21 +20,21 @@ DEB_PKGS  := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqli
              curl python3 python3-pytest wrk
 DEB_STAMP := $(BUILD)/.deps
 
+# The pure engine (no HTTP, JSON or SQL), the store (the only sqlite3.h users), and the daemon's
+# HTTP and API layers; moderatorctl links the engine, the store and the API modules it reuses.
 ENGINE_SRC := daemon/error.c daemon/strmap.c daemon/normalize.c daemon/speller.c daemon/rules.c \
-              daemon/analyze.c daemon/match.c daemon/policy.c daemon/engine.c
-STORE_SRC  := daemon/store.c daemon/store_moderation.c
-# Issue 5: rule-set lint (engine), rule-set versions and the audit trail's tools (store).
-ENGINE_SRC += daemon/lint.c
-STORE_SRC  += daemon/store_audit.c
-API_SRC    := daemon/api.c daemon/http.c daemon/log.c daemon/api_moderation.c daemon/static.c
-# Issue 6: the drop-in protocols (Perspective, Akismet, Coral) and Prometheus metrics.
-API_SRC    += daemon/api_compat.c daemon/perspective.c daemon/akismet.c daemon/coral.c \
-              daemon/metrics.c
-# Issue 5: settings file, rule reloads, admin routes.
-API_SRC    += daemon/config.c daemon/reload.c daemon/api_admin.c
+              daemon/analyze.c daemon/match.c daemon/policy.c daemon/engine.c daemon/lint.c
+STORE_SRC  := daemon/store.c daemon/store_moderation.c daemon/store_audit.c
+API_SRC    := daemon/api.c daemon/http.c daemon/log.c daemon/config.c daemon/reload.c \
+              daemon/api_admin.c daemon/api_moderation.c daemon/static.c daemon/metrics.c \
+              daemon/api_compat.c daemon/perspective.c daemon/akismet.c daemon/coral.c
+CTL_SRC    := daemon/ctl.c daemon/eval.c daemon/ctl_moderation.c daemon/ctl_admin.c \
+              daemon/api.c daemon/log.c daemon/api_moderation.c daemon/metrics.c \
+              daemon/api_admin.c daemon/reload.c daemon/config.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/%.o)
 API_OBJ    := $(API_SRC:%.c=$(BUILD)/%.o)
+CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -60,20 +60,14 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | $(DEB_STAMP)
 $(BUILD)/moderatord: $(BUILD)/daemon/main.o $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl.o $(BUILD)/daemon/eval.o $(BUILD)/daemon/api.o $(BUILD)/daemon/log.o $(BUILD)/daemon/api_moderation.o $(BUILD)/daemon/ctl_moderation.o $(ENGINE_OBJ) $(STORE_OBJ)
+$(BUILD)/moderatorctl: $(CTL_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-# api.o counts verdicts in metrics.o (an extra prerequisite line adds to the link's $^).
-$(BUILD)/moderatorctl: $(BUILD)/daemon/metrics.o
-# Issue 5: rules lint/diff/versions, explain, audit (they rebuild kept versions like the daemon).
-$(BUILD)/moderatorctl: $(BUILD)/daemon/ctl_admin.o $(BUILD)/daemon/api_admin.o \
-                       $(BUILD)/daemon/reload.o $(BUILD)/daemon/config.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_OBJ) $(STORE_OBJ) $(API_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-# Perspective calibration (issue 6): scores ../shared/data with the engine and refits the table in
+# Perspective calibration: scores ../shared/data with the engine and refits the table in
 # daemon/perspective_calibration.h (tools/calibrate/README.md says how). Run by hand, not by tests.
 $(BUILD)/calibrate-features: tools/calibrate/features.c $(API_OBJ) $(ENGINE_OBJ) $(STORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -36,7 +36,7 @@ static const http_route http_routes[] = {
     {"GET", "/healthz", api_healthz, API_ROLE_PUBLIC},
     {"POST", "/v1/comments", api_comment_post, API_ROLE_CMS},
     {"GET", "/v1/comments/{id}", api_comment_get, API_ROLE_MODERATOR},
-    /* Issue 6. The drop-in protocols authenticate in their handlers, each its own way and with its
+    /* The drop-in protocols authenticate in their handlers, each its own way and with its
      * own error shape: Perspective's key in ?key= (or the usual header), Akismet's in the form or
      * the Host name, Coral's HMAC signature over the body. /metrics is public like /healthz. */
     {"POST", "/v1alpha1/comments:analyze", compat_perspective_analyze, API_ROLE_PUBLIC},
@@ -47,7 +47,7 @@ static const http_route http_routes[] = {
     {"POST", "/1.1/verify-key", compat_akismet_verify_key, API_ROLE_PUBLIC},
     {"POST", "/v1/integrations/coral/phase", compat_coral_phase, API_ROLE_PUBLIC},
     {"GET", "/metrics", metrics_handler, API_ROLE_PUBLIC},
-    /* Issue 4: moderation (api_moderation.c) and the review page (static.c; the page itself
+    /* Moderation (api_moderation.c) and the review page (static.c; the page itself
      * asks for a moderator key and sends it with every API call). */
     {"GET", "/v1/queue", api_queue_get, API_ROLE_MODERATOR},
     {"POST", "/v1/comments/{id}/decision", api_decision_post, API_ROLE_MODERATOR},
@@ -57,7 +57,7 @@ static const http_route http_routes[] = {
     {"POST", "/v1/authors/{author}/sanction", api_author_sanction_post, API_ROLE_MODERATOR},
     {"GET", "/moderate", static_moderate, API_ROLE_PUBLIC},
     {"GET", "/moderate/{*}", static_moderate, API_ROLE_PUBLIC},
-    /* Issue 5: the rule set and its reloads, dry runs (api_admin.c). GET /v1/comments/{id}?explain=1
+    /* The rule set and its reloads, dry runs (api_admin.c). GET /v1/comments/{id}?explain=1
      * is api_comment_get handing over to api_comment_explain. */
     {"GET", "/v1/rules", api_rules_get, API_ROLE_MODERATOR},
     {"POST", "/v1/rules/reload", api_rules_reload, API_ROLE_ADMIN},

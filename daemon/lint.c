@@ -21,42 +21,9 @@
 
 /* ---- diagnostics ---- */
 
-static void lint_add(rule_diags *d, const char *file, int line, int col, const char *hint,
-                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void lint_add(rule_diags *d, const char *file, int line, int col, const char *hint,
-                     const char *fmt, ...)
-{
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        rule_diag *p = realloc(d->items, cap * sizeof *p);
-        if (!p)
-            return;
-        d->items = p;
-        d->cap = cap;
-    }
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    rule_diag *it = &d->items[d->count];
-    *it = (rule_diag){
-        .severity = DIAG_WARNING,
-        .file = strdup(file ? file : ""),
-        .line = line,
-        .col = col,
-        .message = strdup(msg),
-        .hint = hint ? strdup(hint) : NULL,
-    };
-    if (!it->file || !it->message) {
-        free(it->file);
-        free(it->message);
-        free(it->hint);
-        return;
-    }
-    d->count++;
-}
+/* Lint findings are warnings: the set still loads. */
+#define lint_add(d, file, line, col, hint, ...)                                            \
+    diags_add((d), DIAG_WARNING, (file), (line), (col), (hint), __VA_ARGS__)
 
 static int lint_diag_cmp(const void *a, const void *b)
 {

@@ -59,30 +59,6 @@ static char *reload_read_file(const char *path, size_t *len)
     return buf;
 }
 
-static void reload_diag(rule_diags *d, diag_severity sev, const char *file, int line, int col,
-                        const char *hint, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-static void reload_diag(rule_diags *d, diag_severity sev, const char *file, int line, int col,
-                        const char *hint, const char *fmt, ...)
-{
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        rule_diag *p = realloc(d->items, cap * sizeof *p);
-        if (!p)
-            return;
-        d->items = p;
-        d->cap = cap;
-    }
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    d->items[d->count++] = (rule_diag){.severity = sev, .file = strdup(file), .line = line,
-                                       .col = col, .message = strdup(msg),
-                                       .hint = hint ? strdup(hint) : NULL};
-}
-
 /* Byte offset of the first invalid UTF-8 sequence, or -1. */
 static long reload_bad_utf8(const char *s, size_t len)
 {
@@ -118,7 +94,7 @@ static void reload_examples(const mod_ruleset *rs, int strict, rule_diags *d, lo
             (*passed)++;
         } else {
             (*failed)++;
-            reload_diag(d, strict ? DIAG_ERROR : DIAG_WARNING, ex[i].file, ex[i].line, 1,
+            diags_add(d, strict ? DIAG_ERROR : DIAG_WARNING, ex[i].file, ex[i].line, 1,
                         "moderatorctl check shows which rules fire",
                         "example expects %s, the rules give %s: \"%s\"", ex[i].expected, got,
                         ex[i].text);
@@ -144,7 +120,7 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
         size_t len = 0;
         char *content = reload_read_file(cfg->thresholds, &len);
         if (!content) {
-            reload_diag(diags, DIAG_ERROR, cfg->thresholds, 0, 0, NULL, "cannot read: %s",
+            diags_add(diags, DIAG_ERROR, cfg->thresholds, 0, 0, NULL, "cannot read: %s",
                         strerror(errno));
         } else {
             size_t k = 0;
@@ -174,7 +150,7 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
         const char *name = have_thresholds && !strcmp(files[i].name, "policy.conf")
                                ? cfg->thresholds
                                : files[i].name;
-        reload_diag(diags, DIAG_ERROR, name, line, col, "save the file as UTF-8",
+        diags_add(diags, DIAG_ERROR, name, line, col, "save the file as UTF-8",
                     "not valid UTF-8: every version's files are kept in the store as text");
     }
     mod_ruleset *rs = NULL;

@@ -30,11 +30,8 @@ int category_from_name(const char *name)
 
 /* ---- diagnostics ---- */
 
-static void diag_add(rule_diags *d, diag_severity sev, const char *file, int line, int col,
-                     const char *hint, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-static void diag_add(rule_diags *d, diag_severity sev, const char *file, int line, int col,
-                     const char *hint, const char *fmt, ...)
+void diags_add(rule_diags *d, diag_severity sev, const char *file, int line, int col,
+               const char *hint, const char *fmt, ...)
 {
     if (!d)
         return;
@@ -299,7 +296,7 @@ static int parse_example(mod_ruleset *rs, rule_diags *diags, const char *file, i
     }
     if (!q1 || !q2 || (strcmp(verdict, "accept") && strcmp(verdict, "hold") &&
                        strcmp(verdict, "block"))) {
-        diag_add(diags, DIAG_ERROR, file, line, (int)(p - raw) + 1,
+        diags_add(diags, DIAG_ERROR, file, line, (int)(p - raw) + 1,
                  "write: # expect block: \"the comment\"",
                  "malformed example: expected accept, hold or block, a colon and a quoted text");
         return 1;
@@ -330,7 +327,7 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
         if (*p == '@') {
             char *eq = strchr(p, '=');
             if (!eq) {
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
                          "write: @name = term, term", "set definition without '='");
                 open_set = -1;
                 continue;
@@ -342,7 +339,7 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             char name[128];
             size_t nl = (size_t)(name_end - p);
             if (nl < 2 || nl >= sizeof name) {
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1, NULL,
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1, NULL,
                          "bad set name");
                 open_set = -1;
                 continue;
@@ -351,19 +348,19 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             name[nl] = '\0';
             for (size_t k = 1; k < nl; k++)
                 if (!isalnum((unsigned char)name[k]) && name[k] != '_' && name[k] != '-') {
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + (int)k + 1,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + (int)k + 1,
                              "set names use letters, digits, '_' and '-'",
                              "bad character in set name %s", name);
                     goto next;
                 }
             uint32_t *existing = strmap_get(&rs->set_ids, name, nl);
             if (existing && !extend)
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
                          "use '+=' to add terms to a set defined elsewhere",
                          "set %s is already defined at %s:%d", name,
                          rs->sets[*existing].file, rs->sets[*existing].line);
             if (!existing && extend)
-                diag_add(diags, DIAG_WARNING, sf->file, i + 1, (int)(p - line) + 1, NULL,
+                diags_add(diags, DIAG_WARNING, sf->file, i + 1, (int)(p - line) + 1, NULL,
                          "'+=' on set %s that is not defined yet; it is created here", name);
             if (!existing) {
                 uint32_t id = set_new(rs, name, sf->file, i + 1);
@@ -392,11 +389,11 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                     /* A set named inside a set brings in all of its terms. */
                     uint32_t *inner = strmap_get(&rs->set_ids, t, tl);
                     if (!inner)
-                        diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1,
+                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1,
                                  "a set used inside another must be defined above it",
                                  "unknown set %s", t);
                     else if ((int)*inner == open_set)
-                        diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
+                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
                                  "set %s includes itself", t);
                     else {
                         rs->sets[*inner].used = 1;
@@ -415,7 +412,7 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                 u32vec words = {0};
                 const char *why = NULL;
                 if (parse_term(rs, t, &words, &why) < 0)
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
                              "%s: \"%s\"", why, t);
                 else
                     term_add(rs, (uint32_t)open_set, &words);
@@ -468,7 +465,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         if (!*p || *p == '@')
             continue;
         if (cat < 0) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
                      "rules go in profanity.rules, personal_attack.rules or ethnic_slur.rules",
                      "only set definitions (@name = ...) belong in this file");
             continue;
@@ -488,7 +485,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 *q++ = '\0';
         }
         if (nf < 3) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf ? nf - 1 : 0],
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf ? nf - 1 : 0],
                      "write: NAME WEIGHT PATTERN, e.g. idiot 3 idiot",
                      "a rule needs a name, a weight and a pattern");
             continue;
@@ -499,14 +496,14 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
                 bad = 1;
         if (bad) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[0],
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[0],
                      "rule names use letters, digits, '_' and '-'", "bad rule name \"%s\"",
                      name);
             continue;
         }
         double weight;
         if (parse_number(fields[1], &weight) < 0) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[1],
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[1],
                      "the weight is a number from 0 to 1000", "bad weight \"%s\"", fields[1]);
             continue;
         }
@@ -531,7 +528,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             const char *why_ = NULL;                                                       \
             uint32_t s_ = literal_set(rs, phrase, sf->file, i + 1, &why_);                 \
             if (s_ == UINT32_MAX) {                                                        \
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, phrase_col, NULL, "%s: \"%s\"", \
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, phrase_col, NULL, "%s: \"%s\"", \
                          why_, phrase);                                                    \
                 ok = 0;                                                                    \
             } else if (ne < 32) {                                                          \
@@ -549,7 +546,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         for (int f = 2; f < nf && ok; f++) {
             char *tok = fields[f];
             if (strchr(tok, ',')) {
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f] + (int)(strchr(tok, ',') - tok),
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f] + (int)(strchr(tok, ',') - tok),
                          "to match any of several words, define a set (@name = a, b) and use it",
                          "a rule pattern is a sequence of words; ',' does not list alternatives");
                 ok = 0;
@@ -558,7 +555,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             if (strcmp(tok, "unless") == 0) {
                 FLUSH_PHRASE();
                 if (in_unless == 1) {
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
                              "'unless' needs a @set after it");
                     ok = 0;
                 }
@@ -570,7 +567,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 char *end;
                 long n = strtol(num, &end, 10);
                 if (!*num || *end || n < 0 || n > 50) {
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                              "write ~N or ..N with N from 0 to 50", "bad distance \"%s\"", tok);
                     ok = 0;
                     break;
@@ -582,7 +579,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 }
                 FLUSH_PHRASE();
                 if (!ne || in_unless) {
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
                              "a distance must stand between two elements");
                     ok = 0;
                     break;
@@ -594,7 +591,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             if (tok[0] == '@') {
                 uint32_t *sid = strmap_get(&rs->set_ids, tok, strlen(tok));
                 if (!sid) {
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                              "define it with: @name = term, term", "unknown set %s", tok);
                     ok = 0;
                     break;
@@ -602,7 +599,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 rs->sets[*sid].used = 1;
                 if (in_unless) {
                     if (in_unless != 1 || nu >= 8) {
-                        diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
                                  "write: unless @set ~N");
                         ok = 0;
                         break;
@@ -622,7 +619,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 continue;
             }
             if (in_unless) {
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                          "write: unless @set ~N", "'unless' takes a @set, not \"%s\"", tok);
                 ok = 0;
                 break;
@@ -636,22 +633,22 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         FLUSH_PHRASE();
 #undef FLUSH_PHRASE
         if (ok && in_unless == 1) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
                      "'unless' needs a @set after it");
             ok = 0;
         }
         if (ok && pending_gap) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
                      "a distance must be followed by an element");
             ok = 0;
         }
         if (ok && !ne) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[2], NULL, "empty pattern");
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[2], NULL, "empty pattern");
             ok = 0;
         }
         for (uint32_t k = 0; ok && k < rs->n_rules; k++)
             if (strcmp(rs->rules[k].name, r.name) == 0) {
-                diag_add(diags, DIAG_ERROR, sf->file, i + 1, cols[0],
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[0],
                          "rule names are stable identifiers: pick another",
                          "rule %s is already defined at %s:%d", r.name, rs->rules[k].file,
                          rs->rules[k].line);
@@ -710,7 +707,7 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                 char *eq = strchr(args[k], '=');
                 long v = eq ? strtol(eq + 1, NULL, 10) : -1;
                 if (!eq || v < 0) {
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
                              "write: strikes window=30d probation=3 ban=5",
                              "bad strikes setting \"%s\"", args[k]);
                     continue;
@@ -725,7 +722,7 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                 else if (strcmp(args[k], "ban") == 0)
                     pc->ban_strikes = (int)v;
                 else
-                    diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
                              "settings are window, probation and ban", "unknown setting \"%s\"",
                              args[k]);
             }
@@ -733,13 +730,13 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
         }
         double hold, block;
         if (n != 3 || parse_number(a, &hold) < 0 || parse_number(b, &block) < 0) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
                      "write: CATEGORY HOLD BLOCK, e.g. profanity 3 10",
                      "expected a category and two scores");
             continue;
         }
         if (block < hold)
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
                      "the block score (%g) is below the hold score (%g)", block, hold);
         int cat = category_from_name(key);
         if (strcmp(key, "total") == 0) {
@@ -749,7 +746,7 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             pc->hold[cat] = hold;
             pc->block[cat] = block;
         } else {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
                      "categories are profanity, personal_attack, ethnic_slur and total",
                      "unknown category \"%s\"", key);
         }
@@ -765,7 +762,7 @@ static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             continue;
         char *norm = normalize_term(p);
         if (!norm || !*norm) {
-            diag_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
                      "allowed term has no letters or digits");
             free(norm);
             continue;
@@ -1010,7 +1007,7 @@ int ruleset_read_dir(const char *dir, rule_file **out, size_t *count, rule_diags
     *count = 0;
     DIR *d = opendir(dir);
     if (!d) {
-        diag_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "cannot open rules directory: %s",
+        diags_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "cannot open rules directory: %s",
                  strerror(errno));
         return err_set(err, ERR_RULES, "%s: cannot open rules directory: %s", dir,
                        strerror(errno));
@@ -1031,7 +1028,7 @@ int ruleset_read_dir(const char *dir, rule_file **out, size_t *count, rule_diags
         size_t len = 0;
         char *content = read_file(path, &len);
         if (!content) {
-            diag_add(diags, DIAG_ERROR, names[i], 0, 0, NULL, "cannot read: %s",
+            diags_add(diags, DIAG_ERROR, names[i], 0, 0, NULL, "cannot read: %s",
                      strerror(errno));
             free(names[i]);
             continue;
@@ -1085,7 +1082,7 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
     int have_policy = 0;
     for (size_t i = 0; i < n_in; i++) {
         if (i && strcmp(sorted[i]->name, sorted[i - 1]->name) == 0) {
-            diag_add(diags, DIAG_ERROR, sorted[i]->name, 0, 0, NULL, "file given twice");
+            diags_add(diags, DIAG_ERROR, sorted[i]->name, 0, 0, NULL, "file given twice");
             continue;
         }
         rule_file *rf = &rs->files[rs->n_files++];
@@ -1122,7 +1119,7 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
     rs->policy.probation_strikes = 3;
     rs->policy.ban_strikes = 5;
     if (!have_policy)
-        diag_add(diags, DIAG_WARNING, "policy.conf", 0, 0, NULL,
+        diags_add(diags, DIAG_WARNING, "policy.conf", 0, 0, NULL,
                  "no policy.conf: default thresholds are used");
 
     /* Shared sets first (lexicon.rules), then each category's own, so any file may extend or
@@ -1143,7 +1140,7 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
             snprintf(base, sizeof base, "%.*s", (int)(strlen(nm) - 6), nm);
             int cat = category_from_name(base);
             if (cat < 0 && strcmp(base, "lexicon") != 0)
-                diag_add(diags, DIAG_WARNING, nm, 0, 0,
+                diags_add(diags, DIAG_WARNING, nm, 0, 0,
                          "name rule files after a category: profanity, personal_attack, ethnic_slur",
                          "file is not a category: only its sets are used");
             parse_rules(rs, &srcs[i], cat, diags);
@@ -1168,7 +1165,7 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
         return -1;
     }
     if (speller_english_ready() < 0)
-        diag_add(diags, DIAG_WARNING, "(hunspell)", 0, 0, "apt-get install hunspell-en-us",
+        diags_add(diags, DIAG_WARNING, "(hunspell)", 0, 0, "apt-get install hunspell-en-us",
                  "en_US dictionary not found: no inflections and no Scunthorpe guard");
     build_indexes(rs);
     diags_free(&local);

@@ -1326,7 +1326,7 @@ int store_key_list(store *st, api_key_info **out, size_t *count, mod_error *err)
     return 0;
 }
 
-/* ---------- metrics and audit helpers (issue 6) ---------- */
+/* ---------- metrics and audit helpers ---------- */
 
 void store_set_batch_observer(store *st, store_batch_fn fn, void *arg)
 {

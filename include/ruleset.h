@@ -29,6 +29,9 @@ typedef struct {
 } rule_diags;
 
 void diags_free(rule_diags *d);
+/* Appends one diagnostic; d may be NULL (nothing is kept). */
+void diags_add(rule_diags *d, diag_severity sev, const char *file, int line, int col,
+               const char *hint, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 size_t diags_errors(const rule_diags *d);
 /* Formats one diagnostic as "file:line:col: error: message (hint)". Caller frees. */
 char *diag_format(const rule_diag *d);

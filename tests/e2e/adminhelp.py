@@ -1,4 +1,4 @@
-"""Helpers for the admin tests (issue 5): rules copies, admin keys, waiting, the audit hash."""
+"""Helpers for the admin tests: rules copies, admin keys, waiting, the audit hash."""
 
 import hashlib
 import os

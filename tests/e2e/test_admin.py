@@ -1,4 +1,4 @@
-"""Issue 5: rule files safe to edit live. Hot reload (inotify, SIGHUP, POST /v1/rules/reload) with
+"""Rule files safe to edit live. Hot reload (inotify, SIGHUP, POST /v1/rules/reload) with
 the last error shown by GET /v1/rules, kept versions and explanations, dry runs, lint and diff."""
 
 import json

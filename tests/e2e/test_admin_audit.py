@@ -1,4 +1,4 @@
-"""Issue 5: an audit trail that proves itself. `moderatorctl audit verify` passes on an untouched
+"""An audit trail that proves itself. `moderatorctl audit verify` passes on an untouched
 database and names the first event altered, removed or reordered with the sqlite3 shell; exports
 verify on their own; prune removes texts and personal data while the chain still verifies."""
 

@@ -1,4 +1,4 @@
-"""Issue 5: the settings file (/etc/moderatord/moderatord.conf; a fully commented sample in the
+"""The settings file (/etc/moderatord/moderatord.conf; a fully commented sample in the
 repo). Flags override it; limits, thresholds file, listen address, db path, rules dir and log
 level are all settable; every problem is reported as file:line and the daemon refuses to start."""
 

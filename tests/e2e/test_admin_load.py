@@ -1,4 +1,4 @@
-"""Issue 5, the must-show under load: wrk posts comments for 30 s while the rules are reloaded 50
+"""Reloads under load: wrk posts comments for 30 s while the rules are reloaded 50
 times, alternating two valid rule sets. Zero failed requests; every stored verdict names one of the
 two versions; re-checking each stored text with the version it names gives the same verdict; the
 audit trail verifies afterwards. Runs in `make test` (about 40 s; marked slow: -m "not slow"

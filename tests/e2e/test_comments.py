@@ -1,4 +1,4 @@
-"""Verdicts over HTTP: the acceptance examples of issue 2, spans, idempotency, stored records."""
+"""Verdicts over HTTP: the acceptance examples, spans, idempotency, stored records."""
 
 import json
 import uuid

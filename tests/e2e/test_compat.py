@@ -1,4 +1,4 @@
-"""The drop-in protocols over raw HTTP (issue 6): what the real clients in tests/clients do not
+"""The drop-in protocols over raw HTTP: what the real clients in tests/clients do not
 reach - every way a key may travel, each protocol's errors, the time budget while the store is
 locked, doNotStore in the database, nothing changed by a refused request - and /metrics."""
 
