@@ -69,6 +69,7 @@ export async function startDaemon({ coralSecret = 'empsec_test_secret_1', rules 
       const text = fs.readFileSync(path.join(dir, 'moderatord.log'), 'utf8');
       for (const marker of ['runtime error:', 'AddressSanitizer', 'LeakSanitizer'])
         if (text.includes(marker)) throw new Error(`sanitizer report in the daemon's log:\n${text.slice(text.indexOf(marker) - 2000)}`);
+      fs.rmSync(dir, { recursive: true, force: true }); // kept only when something went wrong
       return code;
     },
     // Reads the database directly (the sqlite3 CLI is installed with the build dependencies).

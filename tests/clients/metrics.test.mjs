@@ -14,7 +14,10 @@ before(async () => {
     fs.copyFileSync(path.join(ROOT, 'rules', f), path.join(rules, f));
   d = await startDaemon({ rules });
 });
-after(async () => assert.equal(await d.stop(), 0));
+after(async () => {
+  assert.equal(await d.stop(), 0);
+  fs.rmSync(path.dirname(rules), { recursive: true, force: true });
+});
 
 async function scrape() {
   const res = await fetch(`${d.base}/metrics`);
