@@ -16,7 +16,6 @@
 
 #include "store_internal.h" /* store_conn, struct store, helpers shared with store_moderation.c */
 
-#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 static const char store_zero_hash[] =
@@ -1069,45 +1068,18 @@ int store_events_list(store *st, long after_seq, size_t limit, store_event **out
 
 int store_events_verify(store *st, long *checked, mod_error *err)
 {
+    /* The same walk as `moderatorctl audit verify` (store_audit.c), reduced to intact or not. */
+    store_audit_report rep;
     if (checked)
         *checked = 0;
-    long after = 0, expect_seq = 1;
-    char prev[STORE_HASH_HEX];
-    memcpy(prev, store_zero_hash, sizeof prev);
-    for (;;) {
-        store_event *ev;
-        size_t n;
-        if (store_events_list(st, after, 1000, &ev, &n, err) < 0)
-            return -1;
-        if (n == 0)
-            return 0;
-        for (size_t i = 0; i < n; i++) {
-            char h[STORE_HASH_HEX];
-            const store_event *e = &ev[i];
-            int bad = 0;
-            if (e->seq != expect_seq)
-                bad = err_set(err, ERR_STORE, "events: expected seq %ld, found %ld", expect_seq, e->seq);
-            else if (!e->prev_hash || strcmp(e->prev_hash, prev) != 0)
-                bad = err_set(err, ERR_STORE, "events: seq %ld: prev_hash does not match event %ld",
-                              e->seq, e->seq - 1);
-            else if (store_event_hash(e->seq, e->at, e->type, e->comment_id, e->actor, e->data,
-                                      e->prev_hash, h, err) < 0)
-                bad = -1;
-            else if (!e->hash || strcmp(e->hash, h) != 0)
-                bad = err_set(err, ERR_STORE, "events: seq %ld: hash does not match its content",
-                              e->seq);
-            if (bad) {
-                store_events_free(ev, n);
-                return -1;
-            }
-            memcpy(prev, h, sizeof prev);
-            expect_seq++;
-            after = e->seq;
-            if (checked)
-                (*checked)++;
-        }
-        store_events_free(ev, n);
-    }
+    if (store_audit_verify(st, 0, NULL, &rep, err) < 0)
+        return -1;
+    if (rep.n_problems)
+        return err_set(err, ERR_STORE, "audit chain broken at event %ld: %s", rep.first_bad_seq,
+                       rep.problems[0]);
+    if (checked)
+        *checked = rep.events;
+    return 0;
 }
 
 /* ---------- API keys ---------- */
