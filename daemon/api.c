@@ -582,6 +582,21 @@ api_status api_healthz(api_ctx *ctx, api_request *req, api_reply *rep)
     return API_DONE;
 }
 
+int api_comment_read(const api_request *req, api_reply *rep, api_comment *c)
+{
+    mod_error err = {0};
+    if (!api_is_json_type(req->content_type)) {
+        api_error(rep, ERR_MEDIA_TYPE, "Content-Type must be application/json, not %s",
+                  req->content_type ? req->content_type : "missing");
+        return -1;
+    }
+    if (api_comment_parse(req->body, req->body_len, c, &err) != 0) {
+        api_error(rep, err.code, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
 /* "application/json", with parameters such as "; charset=utf-8" allowed. */
 int api_is_json_type(const char *ct)
 {
@@ -674,17 +689,10 @@ void api_request_resumed(api_request *req, api_reply *rep)
 
 api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
 {
-    if (!api_is_json_type(req->content_type)) {
-        api_error(rep, ERR_MEDIA_TYPE, "Content-Type must be application/json, not %s",
-                  req->content_type ? req->content_type : "missing");
-        return API_DONE;
-    }
     api_comment c;
     mod_error err = {0};
-    if (api_comment_parse(req->body, req->body_len, &c, &err) != 0) {
-        api_error(rep, err.code, "%s", err.message);
+    if (api_comment_read(req, rep, &c) != 0)
         return API_DONE;
-    }
 
     api_state *s = calloc(1, sizeof *s);
     if (!s) {

@@ -615,17 +615,10 @@ api_status api_rules_reload(api_ctx *ctx, api_request *req, api_reply *rep)
 
 api_status api_check_post(api_ctx *ctx, api_request *req, api_reply *rep)
 {
-    if (!api_is_json_type(req->content_type)) {
-        api_error(rep, ERR_MEDIA_TYPE, "Content-Type must be application/json, not %s",
-                  req->content_type ? req->content_type : "missing");
-        return API_DONE;
-    }
     api_comment c;
     mod_error err = {0};
-    if (api_comment_parse(req->body, req->body_len, &c, &err) != 0) {
-        api_error(rep, err.code, "%s", err.message);
+    if (api_comment_read(req, rep, &c) != 0)
         return API_DONE;
-    }
     json_t *v = json_object_get((json_t *)c.doc, "version");
     if (v && !json_is_null(v) && !json_is_string(v)) {
         api_comment_free(&c);

@@ -16,6 +16,8 @@ json_t *api_str(const char *s);
 void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty);
 /* "application/json", parameters allowed. */
 int api_is_json_type(const char *ct);
+/* Reads a comment submission from a JSON request: -1 with the error reply (415, 400) filled. */
+int api_comment_read(const api_request *req, api_reply *rep, api_comment *c);
 /* A stored record as GET /v1/comments/{id} shows it, before the moderation fields. */
 json_t *api_record(const comment_record *rec);
 /* {"profanity": {"hold", "block"}, ..., "total": {...}} */
