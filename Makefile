@@ -38,7 +38,7 @@ CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test unit-build sanitize bench eval fuzz clean calibrate clients-deps browser-deps
+.PHONY: all deps run test unit-build sanitize bench eval fuzz clean calibrate clients-deps browser-deps install
 all: $(BUILD)/moderatord $(BUILD)/moderatorctl
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -134,6 +134,22 @@ fuzz: deps
 	  -o build-fuzz/fuzz_engine $(LDLIBS)
 	@mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz_engine -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus tests/fuzz/corpus
+
+# Installs for the systemd unit: binaries, the review page, the docs; the rules and the settings
+# file only when absent, so an upgrade never overwrites an admin's edits.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/usr/share/moderatord $(DESTDIR)/etc/moderatord \
+	  $(DESTDIR)$(PREFIX)/share/doc/moderatord $(DESTDIR)/etc/systemd/system
+	install -m 0755 $(BUILD)/moderatord $(BUILD)/moderatorctl $(DESTDIR)$(PREFIX)/bin/
+	rm -rf $(DESTDIR)/usr/share/moderatord/web && cp -R web $(DESTDIR)/usr/share/moderatord/web
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/moderatord/
+	install -m 0644 rules/README.md $(DESTDIR)$(PREFIX)/share/doc/moderatord/rules.md
+	[ -d $(DESTDIR)/etc/moderatord/rules ] || cp -R rules $(DESTDIR)/etc/moderatord/rules
+	[ -f $(DESTDIR)/etc/moderatord/moderatord.conf ] || \
+	  install -m 0644 moderatord.conf.sample $(DESTDIR)/etc/moderatord/moderatord.conf
+	install -m 0644 systemd/moderatord.service $(DESTDIR)/etc/systemd/system/moderatord.service
 
 clean:
 	rm -rf build build-asan build-fuzz

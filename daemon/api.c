@@ -274,7 +274,7 @@ int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, api_role 
     if (store_key_lookup(ctx->st, key, &ki, &lerr) != 0) {
         if (lerr.code == ERR_UNAUTHORIZED)
             return err_set(err, ERR_UNAUTHORIZED, "unknown or revoked API key");
-        log_msg("key lookup failed: %s", lerr.message);
+        log_at(LOGL_ERROR, "key lookup failed: %s", lerr.message);
         return err_set(err, ERR_STORE, "cannot check the API key: the store is unavailable");
     }
     int role = api_role_from_name(ki.role);
@@ -653,7 +653,7 @@ static void api_comment_stored(void *arg, int rc, const comment_record *stored, 
     api_request *req = arg;
     api_state *s = req->state;
     if (rc != 0 || !stored) {
-        log_msg("store: comment not committed: %s", err ? err->message : "unknown error");
+        log_at(LOGL_ERROR, "store: comment not committed: %s", err ? err->message : "unknown error");
         api_error(s->rep, ERR_STORE, "the verdict could not be stored: %s",
                   err ? err->message : "unknown error");
         s->outcome = API_ANSWERED;
@@ -721,7 +721,7 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
             return API_DONE;
         }
         if (found < 0) {
-            log_msg("store: lookup of %s/%s failed: %s", c.site ? c.site : "", c.id, err.message);
+            log_at(LOGL_ERROR, "store: lookup of %s/%s failed: %s", c.site ? c.site : "", c.id, err.message);
             api_error(rep, ERR_STORE, "the store is unavailable: %s", err.message);
             api_comment_free(&c);
             return API_DONE;
@@ -745,7 +745,7 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
     /* Author sanctions, after the engine: one indexed read; a ban blocks, probation holds. */
     if (api_sanction_apply(ctx, s->rs, c.author_id, c.author_email, &res.verdict, &s->reason,
                            &s->sanction, &err) != 0) {
-        log_msg("store: sanction lookup failed: %s", err.message);
+        log_at(LOGL_ERROR, "store: sanction lookup failed: %s", err.message);
         api_error(rep, ERR_STORE, "the store is unavailable: %s", err.message);
         engine_result_free(&res);
         api_comment_free(&c);

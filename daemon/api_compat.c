@@ -276,7 +276,7 @@ static void compat_stored(void *arg, int rc, const comment_record *stored, int e
     late = p->resumed; /* answered already, under the budget */
     pthread_mutex_unlock(&p->lock);
     if (rc != 0)
-        log_msg("%s: verdict %s not committed%s: %s", p->integration, p->id,
+        log_at(LOGL_ERROR, "%s: verdict %s not committed%s: %s", p->integration, p->id,
                 late ? " (the client was answered under its time budget)" : "",
                 err ? err->message : "unknown error");
     compat_pending_wake(p, rc == 0 ? CP_COMMITTED : CP_FAILED, err);

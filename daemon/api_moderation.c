@@ -283,7 +283,7 @@ void api_strike_policy_publish(store *st, const mod_ruleset *rs)
         return;
     mod_error err = {0};
     if (store_strike_policy_set(st, ruleset_policy(rs), &err) != 0)
-        log_msg("store: cannot save the strike policy: %s", err.message);
+        log_at(LOGL_ERROR, "store: cannot save the strike policy: %s", err.message);
 }
 
 /* ---- comments ---- */
