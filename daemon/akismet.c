@@ -265,7 +265,7 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
 
     char id[33], rules[400];
     akismet_rules(&res, rules, sizeof rules);
-    if (compat_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
+    if (api_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
         err_set(&err, ERR_INTERNAL, "cannot make a comment id");
         akismet_fail(rep, &err);
         goto done;
@@ -282,7 +282,7 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
         .user_agent = (char *)akismet_get(&form, "user_agent"),
         .text = (char *)text,
         .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)compat_state_of(res.verdict),
+        .state = (char *)api_state_of(res.verdict),
         .score = res.score,
         .matches_json = matches,
         .ruleset = (char *)ruleset_version(rs),

@@ -2,6 +2,7 @@
  * records into replies (jansson). It never sees the HTTP library: http.c passes plain structs. */
 #include "api.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -613,7 +614,7 @@ int api_is_json_type(const char *ct)
     return *ct == '\0' || *ct == ';';
 }
 
-static const char *api_state_of(mod_verdict v)
+const char *api_state_of(mod_verdict v)
 {
     switch (v) {
     case VERDICT_HOLD:
@@ -625,15 +626,17 @@ static const char *api_state_of(mod_verdict v)
     }
 }
 
-/* A server id: 128 random bits as 32 hex characters. */
-static int api_new_id(char out[33])
+int api_new_id(char out[33])
 {
     unsigned char raw[16];
     size_t got = 0;
     while (got < sizeof raw) {
         ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0)
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
             return -1;
+        }
         got += (size_t)n;
     }
     static const char hex[] = "0123456789abcdef";

@@ -345,33 +345,6 @@ api_status compat_store_and_reply(api_ctx *ctx, api_request *req, api_reply *rep
 
 /* ---- small shared things ---- */
 
-int compat_new_id(char out[33])
-{
-    unsigned char raw[16];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof raw; i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
-    out[32] = '\0';
-    return 0;
-}
-
-const char *compat_state_of(mod_verdict v)
-{
-    return v == VERDICT_BLOCK ? "blocked" : v == VERDICT_HOLD ? "held" : "accepted";
-}
-
 void compat_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];

@@ -173,6 +173,19 @@ static int config_number(const char *s, unsigned long long *out, const char **re
     return 0;
 }
 
+/* Replaces the string setting at field with a copy of v. */
+static int config_set_string(void *field, const char *v, char *why, size_t wl)
+{
+    char *copy = strdup(v);
+    if (!copy) {
+        snprintf(why, wl, "out of memory");
+        return -1;
+    }
+    free(*(char **)field);
+    *(char **)field = copy;
+    return 0;
+}
+
 static int config_parse(const config_entry *e, const char *v, void *field, char *why, size_t wl)
 {
     unsigned long long n = 0;
@@ -184,14 +197,7 @@ static int config_parse(const config_entry *e, const char *v, void *field, char 
             snprintf(why, wl, "needs a path");
             return -1;
         }
-        char *copy = strdup(v);
-        if (!copy) {
-            snprintf(why, wl, "out of memory");
-            return -1;
-        }
-        free(*(char **)field);
-        *(char **)field = copy;
-        return 0;
+        return config_set_string(field, v, why, wl);
     }
     case CT_LISTEN: {
         const char *colon = v[0] == '[' ? strstr(v, "]:") : strrchr(v, ':');
@@ -202,14 +208,7 @@ static int config_parse(const config_entry *e, const char *v, void *field, char 
             snprintf(why, wl, "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:8080, [::1]:8080)", v);
             return -1;
         }
-        char *copy = strdup(v);
-        if (!copy) {
-            snprintf(why, wl, "out of memory");
-            return -1;
-        }
-        free(*(char **)field);
-        *(char **)field = copy;
-        return 0;
+        return config_set_string(field, v, why, wl);
     }
     case CT_SIZE:
         if (config_number(v, &n, &rest) == 0) {

@@ -103,7 +103,7 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
     }
 
     char id[33];
-    if (compat_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
+    if (api_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
         api_error(rep, ERR_INTERNAL, "cannot make a comment id");
         goto done;
     }
@@ -116,7 +116,7 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
         .author_id = (char *)coral_str(author, "id"),
         .text = text,
         .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)compat_state_of(res.verdict),
+        .state = (char *)api_state_of(res.verdict),
         .score = res.score,
         .matches_json = matches,
         .ruleset = (char *)ruleset_version(rs),

@@ -621,23 +621,6 @@ static int lint_masks(const mod_ruleset *bare, const uint8_t *elem, const token_
     return 0;
 }
 
-/* Cuts a '#' comment off (outside double quotes) and trailing space, like the rule reader. */
-static void lint_strip_comment(char *line)
-{
-    int q = 0;
-    for (char *p = line; *p; p++) {
-        if (*p == '"')
-            q = !q;
-        else if (*p == '#' && !q) {
-            *p = '\0';
-            break;
-        }
-    }
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-}
-
 static void lint_allow(const mod_ruleset *rs, rule_diags *d)
 {
     const rule_file *f = lint_file(rs, "allow.list");
@@ -661,7 +644,7 @@ static void lint_allow(const mod_ruleset *rs, rule_diags *d)
     strmap seen = {0};
     char line[1024];
     for (int ln = 1; lint_line(f, ln, line, sizeof line); ln++) {
-        lint_strip_comment(line);
+        rules_strip_comment(line);
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;

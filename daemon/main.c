@@ -124,33 +124,28 @@ int main(int argc, char **argv)
     }
     log_msg("rules loaded: version %s", ruleset_version(rs));
 
+    /* From here on every way out goes through the same teardown, in the order a running daemon
+     * stops: no new requests, in-flight ones answered (each after its commit, an API reload after
+     * its build), then the reload thread, the writer drained, the rule set freed. */
+    int rc = 1, compat_started = 0;
     store *st = NULL;
+    api_ctx *api = NULL;
+    reloader *reload = NULL;
+    http_server *srv = NULL;
     if (store_open(db, 1, &st, &err) != 0) {
         log_at(LOGL_ERROR, "cannot open the store %s: %s", db, err.message);
-        ruleset_unref(rs);
-        compat_config_free(&compat);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
-    api_ctx *api = api_new(st, rs);
-    if (!api) {
+    if (!(api = api_new(st, rs))) {
         log_at(LOGL_ERROR, "out of memory");
-        ruleset_unref(rs);
-        store_close(st);
-        compat_config_free(&compat);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
+    rs = NULL; /* the API holds it now */
     /* The live version's files go into the store before any verdict names it; from here on the
      * reload thread owns rule-set changes (SIGHUP, the rules directory, POST /v1/rules/reload). */
-    reloader *reload = NULL;
     if (reload_start(&rcfg, api, st, &reload, &err) != 0) {
         log_at(LOGL_ERROR, "rules: %s", err.message);
-        api_free(api);
-        store_close(st);
-        compat_config_free(&compat);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
     api_admin_init(reload);
     if (static_set_root(cfg.web, &err) != 0) /* the API works without the page */
@@ -158,29 +153,16 @@ int main(int argc, char **argv)
     store_set_batch_observer(st, metrics_writer_batch, NULL);
     if (compat_start(&compat, &err) != 0) {
         log_at(LOGL_ERROR, "%s", err.message);
-        reload_stop(reload);
-        api_admin_shutdown();
-        api_free(api);
-        store_close(st);
-        compat_config_free(&compat);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
+    compat_started = 1;
     http_config hc = {.listen = cfg.listen, .max_body = max_body, .threads = cfg.threads,
                       .conn_limit = cfg.max_connections,
                       .per_ip_limit = cfg.max_connections_per_ip,
                       .timeout_s = cfg.connection_timeout};
-    http_server *srv = NULL;
     if (http_start(&hc, api, &srv, &err) != 0) {
         log_at(LOGL_ERROR, "%s", err.message);
-        compat_stop();
-        reload_stop(reload);
-        api_admin_shutdown();
-        api_free(api);
-        store_close(st);
-        compat_config_free(&compat);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
     printf("listening on %s\n", http_address(srv));
     fflush(stdout);
@@ -200,16 +182,21 @@ int main(int argc, char **argv)
         break;
     }
 
-    /* Order matters: no new requests, in-flight ones answered (each after its commit, an API
-     * reload after its build), then the reload thread, the writer drained, the rule set freed. */
     http_stop(srv, 5000);
-    compat_stop(); /* wakes any reply still waiting on its budget */
-    reload_stop(reload);
+    rc = 0;
+out:
+    if (compat_started)
+        compat_stop(); /* wakes any reply still waiting on its budget */
+    if (reload)
+        reload_stop(reload);
     store_close(st);
     api_admin_shutdown();
     api_free(api);
+    if (rs)
+        ruleset_unref(rs);
     compat_config_free(&compat);
     config_free(&cfg);
-    log_msg("stopped");
-    return 0;
+    if (rc == 0)
+        log_msg("stopped");
+    return rc;
 }

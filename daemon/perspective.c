@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_internal.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -637,7 +638,7 @@ api_status compat_perspective_analyze(api_ctx *ctx, api_request *req, api_reply 
     }
 
     char id[33];
-    if (compat_new_id(id) != 0 || !(matches = api_matches_json(&res, !do_not_store))) {
+    if (api_new_id(id) != 0 || !(matches = api_matches_json(&res, !do_not_store))) {
         perspective_error(rep, 500, "INTERNAL", NULL, "cannot make a comment id");
         goto done;
     }
@@ -647,7 +648,7 @@ api_status compat_perspective_analyze(api_ctx *ctx, api_request *req, api_reply 
         .ext_id = hash,
         .text = (char *)text,
         .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)compat_state_of(res.verdict),
+        .state = (char *)api_state_of(res.verdict),
         .score = res.score,
         .matches_json = matches,
         .ruleset = (char *)ruleset_version(rs),

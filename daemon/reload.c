@@ -25,40 +25,6 @@
 
 /* ---- building ---- */
 
-static char *reload_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n + 1 == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* Byte offset of the first invalid UTF-8 sequence, or -1. */
 static long reload_bad_utf8(const char *s, size_t len)
 {
@@ -118,7 +84,7 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
         /* The thresholds file stands in for policy.conf: same name in the set (and in the
          * version's hash), so a version is the same whichever way its thresholds came. */
         size_t len = 0;
-        char *content = reload_read_file(cfg->thresholds, &len);
+        char *content = rule_file_read(cfg->thresholds, &len);
         if (!content) {
             diags_add(diags, DIAG_ERROR, cfg->thresholds, 0, 0, NULL, "cannot read: %s",
                         strerror(errno));

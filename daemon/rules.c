@@ -247,8 +247,7 @@ static void split_lines(src_file *sf, const char *content, size_t len)
     }
 }
 
-/* Cuts a '#' comment off (outside double quotes). */
-static void strip_comment(char *line)
+void rules_strip_comment(char *line)
 {
     int q = 0;
     for (char *p = line; *p; p++) {
@@ -319,7 +318,7 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
         char line[4096];
         snprintf(line, sizeof line, "%s", sf->lines[i]);
         int continuation = (line[0] == ' ' || line[0] == '\t');
-        strip_comment(line);
+        rules_strip_comment(line);
         char *p = skip_space(line);
         if (!*p)
             continue;
@@ -460,7 +459,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         snprintf(line, sizeof line, "%s", sf->lines[i]);
         if (line[0] == ' ' || line[0] == '\t')
             continue; /* set continuation, handled in the first pass */
-        strip_comment(line);
+        rules_strip_comment(line);
         char *p = skip_space(line);
         if (!*p || *p == '@')
             continue;
@@ -686,7 +685,7 @@ static char *setting_line(mod_ruleset *rs, rule_diags *diags, src_file *sf, int 
     if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
         return NULL;
     snprintf(buf, size, "%s", sf->lines[i]);
-    strip_comment(buf);
+    rules_strip_comment(buf);
     char *p = skip_space(buf);
     return *p ? p : NULL;
 }
@@ -969,20 +968,35 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static char *read_file(const char *path, size_t *len)
+char *rule_file_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            buf = realloc(buf, cap *= 2);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n + 1 == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
     }
+    int bad = ferror(f);
     fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
     buf[n] = '\0';
     *len = n;
     return buf;
@@ -1026,7 +1040,7 @@ int ruleset_read_dir(const char *dir, rule_file **out, size_t *count, rule_diags
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         size_t len = 0;
-        char *content = read_file(path, &len);
+        char *content = rule_file_read(path, &len);
         if (!content) {
             diags_add(diags, DIAG_ERROR, names[i], 0, 0, NULL, "cannot read: %s",
                      strerror(errno));

@@ -147,10 +147,6 @@ unsigned compat_perspective_budget_ms(void);
 /* 1 when a Coral signing secret is configured; then compat_coral_verify with these. */
 int compat_coral_secrets(char *const **secrets, size_t *n);
 
-/* A new server id (32 hex chars), like POST /v1/comments makes. 0 or -1. */
-int compat_new_id(char out[33]);
-/* "accepted" | "held" | "blocked" for a verdict. */
-const char *compat_state_of(mod_verdict v);
 /* Hex SHA-256 of data into out (65 bytes). */
 void compat_sha256_hex(const void *data, size_t len, char out[65]);
 

@@ -66,6 +66,9 @@ int ruleset_load(const char *dir, mod_ruleset **out, rule_diags *diags, mod_erro
 mod_ruleset *ruleset_ref(mod_ruleset *rs);
 void ruleset_unref(mod_ruleset *rs);
 
+/* Reads a whole file, NUL-terminated (*len excludes the NUL). NULL when it cannot be read. */
+char *rule_file_read(const char *path, size_t *len);
+
 /* Content hash of the rule files (hex, 16 chars): the version every verdict records. */
 const char *ruleset_version(const mod_ruleset *rs);
 const policy_config *ruleset_policy(const mod_ruleset *rs);

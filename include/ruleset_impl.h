@@ -106,4 +106,7 @@ struct mod_ruleset {
     size_t n_examples, cap_examples;
 };
 
+/* Cuts a '#' comment (outside double quotes) and trailing white space off a rule-file line. */
+void rules_strip_comment(char *line);
+
 #endif
