@@ -156,8 +156,11 @@ def test_perspective_key_in_query_header_or_bearer(env):
 
 def test_query_key_does_not_open_the_native_api(env):
     """?key= is Perspective's convention only; /v1/comments still wants the header."""
+    before = env.comment_count()
     r = env.request("POST", "/v1/comments?key=" + env.keys["cms"], body={"text": CLEAN})
     assert r.status == 401
+    assert r.json["error"] == "unauthorized"
+    assert env.comment_count() == before
 
 
 def test_perspective_errors(env):

@@ -59,9 +59,12 @@ def test_bad_body_is_refused_and_stores_nothing(env, name, body, ctype, status, 
 
 
 def test_json_with_charset_is_accepted(env):
+    before = env.comment_count()
     r = env.post({"text": "A fine piece."}, env.keys["cms"],
                  ctype="application/json; charset=utf-8")
     assert r.status == 200, r
+    assert r.json["verdict"] == "accept" and r.json["matches"] == []
+    assert env.comment_count() == before + 1
 
 
 def test_no_key_is_401(env):
@@ -128,8 +131,11 @@ def test_wrong_method_is_405(env, method, path, allow):
 
 def test_route_checks_come_before_auth(env):
     # 404/405 are answered before any key is looked at.
-    assert env.request("GET", "/nowhere").status == 404
-    assert env.request("DELETE", "/v1/comments").status == 405
+    r = env.request("GET", "/nowhere")
+    assert r.status == 404 and r.json["error"] == "not_found"
+    r = env.request("DELETE", "/v1/comments")
+    assert r.status == 405 and r.json["error"] == "method_not_allowed"
+    assert "POST" in r.headers["allow"]
 
 
 def test_body_over_the_limit_is_413_then_next_request_works(env):

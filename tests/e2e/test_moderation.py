@@ -374,6 +374,8 @@ def test_unknown_comment_is_404(env):
     r = env.request("GET", "/v1/comments/ffffffffffffffffffffffffffffffff",
                     key=env.keys["moderator"])
     assert r.status == 404
+    assert r.json["error"] == "not_found"
+    assert "ffffffffffffffffffffffffffffffff" in r.json["message"]
 
 
 def test_blocked_text_example(env):

@@ -17,12 +17,12 @@
 
 #include "error.h"
 #include "store.h"
+#include "store_fixture.h"
 
 static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 typedef struct {
-    char dir[64];
-    char path[128];
+    test_db db;
     store *st;
 } fixture;
 
@@ -30,12 +30,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/moderatord.db", f->dir);
-    mod_error err = {0};
-    if (store_open(f->path, 1, &f->st, &err) != 0)
-        fail_msg("store_open: %s", err.message);
+    test_db_open(&f->db, "test_store", &f->st);
     *state = f;
     return 0;
 }
@@ -43,14 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->st);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    test_db_remove(&f->db, f->st);
     free(f);
     return 0;
 }
@@ -403,7 +391,7 @@ static void test_submit_rejected(void **state)
     /* A read-only tool's handle has no writer. */
     store *ctl;
     mod_error err = {0};
-    assert_int_equal(store_open(f->path, 0, &ctl, &err), 0);
+    assert_int_equal(store_open(f->db.path, 0, &ctl, &err), 0);
     comment_record ok = minimal("99999999999999999999999999999999", "s", "e", "text");
     assert_int_equal(store_submit_comment(ctl, &ok, on_done, NULL), -1);
     store_close(ctl);
@@ -557,7 +545,7 @@ static void test_close_drains_queue(void **state)
 
     /* Reopening migrates nothing and finds everything. */
     mod_error err = {0};
-    assert_int_equal(store_open(f->path, 1, &f->st, &err), 0);
+    assert_int_equal(store_open(f->db.path, 1, &f->st, &err), 0);
     assert_int_equal(store_comment_count(f->st), 300);
     long checked = 0;
     assert_int_equal(store_events_verify(f->st, &checked, &err), 0);
@@ -688,17 +676,17 @@ static void test_key_stored_only_hashed(void **state)
     sha256_hex(key, hash);
 
     char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    snprintf(wal, sizeof wal, "%s-wal", f->db.path);
     /* While open the row sits in the WAL; after close it is checkpointed into the main file. */
-    assert_false(file_contains(f->path, key) || file_contains(wal, key));
-    assert_false(file_contains(f->path, key + 3) || file_contains(wal, key + 3));
-    assert_true(file_contains(f->path, hash) || file_contains(wal, hash));
+    assert_false(file_contains(f->db.path, key) || file_contains(wal, key));
+    assert_false(file_contains(f->db.path, key + 3) || file_contains(wal, key + 3));
+    assert_true(file_contains(f->db.path, hash) || file_contains(wal, hash));
     store_close(f->st);
     f->st = NULL;
-    assert_true(file_contains(f->path, "ops-unique-key-name")); /* the scan does see rows */
-    assert_true(file_contains(f->path, hash));
-    assert_false(file_contains(f->path, key));
-    assert_false(file_contains(f->path, key + 3));
+    assert_true(file_contains(f->db.path, "ops-unique-key-name")); /* the scan does see rows */
+    assert_true(file_contains(f->db.path, hash));
+    assert_false(file_contains(f->db.path, key));
+    assert_false(file_contains(f->db.path, key + 3));
     assert_false(file_contains(wal, key));
     free(key);
 }
@@ -728,7 +716,7 @@ static void test_second_handle_writes(void **state)
     fixture *f = *state;
     store *ctl;
     mod_error err = {0};
-    assert_int_equal(store_open(f->path, 0, &ctl, &err), 0);
+    assert_int_equal(store_open(f->db.path, 0, &ctl, &err), 0);
 
     char *key = NULL;
     api_key_info info;

@@ -16,11 +16,11 @@
 #include "error.h"
 #include "ruleset.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "store_moderation.h"
 
 typedef struct {
-    char dir[64];
-    char path[128];
+    test_db db;
     store *st;
     policy_config pol;
 } fixture;
@@ -29,12 +29,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_store_mod.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/moderatord.db", f->dir);
+    test_db_open(&f->db, "test_store_mod", &f->st);
     mod_error err = {0};
-    if (store_open(f->path, 1, &f->st, &err) != 0)
-        fail_msg("store_open: %s", err.message);
     f->pol.strike_window_s = 3600;
     f->pol.probation_strikes = 2;
     f->pol.ban_strikes = 3;
@@ -46,14 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->st);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    test_db_remove(&f->db, f->st);
     free(f);
     return 0;
 }
