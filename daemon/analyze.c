@@ -15,19 +15,20 @@ typedef struct {
     uint32_t hit_off, n_hits, reading_off;
 } cache_entry;
 
-/* A small direct-mapped front for the most frequent words ("the", "you"): it stays in the CPU
- * cache, where the full index does not. */
-#define HOT_SLOTS 2048
-#define HOT_KEY 14
+/* A direct-mapped front for frequent words ("the", "you"): one slot holds everything a lookup
+ * returns, so a hit costs one memory access. */
+#define HOT_SLOTS 8192
+#define HOT_KEY 13
 
 typedef struct {
     uint64_t hash;
-    uint32_t entry;
-    uint16_t len; /* UINT16_MAX: empty */
+    uint32_t hit_off, reading_off;
+    uint16_t n_hits;
+    uint8_t len; /* 0: empty */
     char key[HOT_KEY];
 } hot_slot;
 
-typedef struct {
+struct word_cache {
     uint64_t generation; /* rule set the entries belong to */
     hot_slot hot[HOT_SLOTS];
     strmap index;        /* word -> entry */
@@ -37,7 +38,7 @@ typedef struct {
     uint32_t n_hits, cap_hits;
     char *text;
     uint32_t n_text, cap_text;
-} word_cache;
+};
 
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -63,7 +64,7 @@ void analyze_thread_cleanup(void)
     pthread_setspecific(cache_key, NULL);
 }
 
-static word_cache *cache_get(const mod_ruleset *rs)
+word_cache *analyze_cache(const mod_ruleset *rs)
 {
     pthread_once(&cache_once, cache_key_make);
     word_cache *c = pthread_getspecific(cache_key);
@@ -75,7 +76,7 @@ static word_cache *cache_get(const mod_ruleset *rs)
     }
     if (c->generation != rs->generation || c->n_entries >= CACHE_MAX_WORDS) {
         for (size_t i = 0; i < HOT_SLOTS; i++)
-            c->hot[i].len = UINT16_MAX;
+            c->hot[i].len = 0;
         strmap_clear(&c->index);
         c->n_entries = c->n_hits = c->n_text = 0;
         c->generation = rs->generation;
@@ -505,21 +506,28 @@ static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uin
     read_near(rs, w, n, f);
 }
 
-int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t hash,
-                 uint16_t flags, word_reading *out)
+static void reading_of(const word_cache *c, uint32_t hit_off, uint32_t n_hits,
+                       uint32_t reading_off, word_reading *out)
 {
-    word_cache *c = cache_get(rs);
-    if (!c)
-        return -1;
+    out->hits = c->hits + hit_off;
+    out->n_hits = n_hits;
+    out->reading = reading_off == UINT32_MAX ? NULL : c->text + reading_off;
+}
+
+int analyze_word_in(word_cache *c, const mod_ruleset *rs, const char *word, size_t len,
+                    uint64_t hash, uint16_t flags, word_reading *out)
+{
     if (name_like(word, len, flags))
         hash ^= 0x9e3779b97f4a7c15ULL; /* names are read differently: a separate entry */
     hot_slot *hs = &c->hot[hash & (HOT_SLOTS - 1)];
-    if (hs->hash == hash && hs->len == len && memcmp(hs->key, word, len) == 0) {
-        const cache_entry *ce = &c->entries[hs->entry];
-        out->hits = c->hits + ce->hit_off;
-        out->n_hits = ce->n_hits;
-        out->reading = ce->reading_off == UINT32_MAX ? NULL : c->text + ce->reading_off;
-        return 0;
+    if (hs->hash == hash && hs->len == len) {
+        size_t i = 0;
+        while (i < len && hs->key[i] == word[i])
+            i++;
+        if (i == len) {
+            reading_of(c, hs->hit_off, hs->n_hits, hs->reading_off, out);
+            return 0;
+        }
     }
     uint32_t *e = strmap_get_hashed(&c->index, word, len, hash);
     if (!e) {
@@ -566,15 +574,22 @@ int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t h
             return -1;
         c->n_entries++;
     }
+    const cache_entry *ce = &c->entries[*e];
     if (len <= HOT_KEY) {
         hs->hash = hash;
-        hs->len = (uint16_t)len;
-        hs->entry = *e;
+        hs->len = (uint8_t)len;
+        hs->hit_off = ce->hit_off;
+        hs->n_hits = (uint16_t)ce->n_hits;
+        hs->reading_off = ce->reading_off;
         memcpy(hs->key, word, len);
     }
-    const cache_entry *ce = &c->entries[*e];
-    out->hits = c->hits + ce->hit_off;
-    out->n_hits = ce->n_hits;
-    out->reading = ce->reading_off == UINT32_MAX ? NULL : c->text + ce->reading_off;
+    reading_of(c, ce->hit_off, ce->n_hits, ce->reading_off, out);
     return 0;
+}
+
+int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t hash,
+                 uint16_t flags, word_reading *out)
+{
+    word_cache *c = analyze_cache(rs);
+    return c ? analyze_word_in(c, rs, word, len, hash, flags, out) : -1;
 }

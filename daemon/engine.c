@@ -112,12 +112,7 @@ int engine_check(const mod_ruleset *rs, const mod_input *in, mod_result *out, mo
 
 void engine_result_free(mod_result *res)
 {
-    for (size_t i = 0; i < res->n_matches; i++) {
-        free(res->matches[i].text);
-        free(res->matches[i].matched);
-        free(res->matches[i].ctx_text);
-    }
-    free(res->matches);
+    free(res->matches); /* one block with the strings the matches point to */
     res->matches = NULL;
     res->n_matches = 0;
 }

@@ -110,27 +110,31 @@ static scratch *scratch_get(size_t n_sets)
 
 /* Appends a word. Its reading is copied only when it has hits (or is a mention): the reading is
  * needed only for words that end up in a match. */
-static int add_word(scratch *s, uint32_t first, uint32_t last, uint32_t sentence,
-                    const word_reading *r, const char *fallback, size_t flen, int mention)
+static inline int add_word(scratch *s, uint32_t first, uint32_t last, uint32_t sentence,
+                           const word_reading *r, int mention)
 {
-    RESERVE(s->words, s->n_words, s->cap_words, 1);
+    /* build_words reserved a word per token: there are never more words than tokens */
     eff_word *w = &s->words[s->n_words++];
-    *w = (eff_word){.first_tok = first, .last_tok = last, .hit_off = (uint32_t)s->n_hits,
-                    .n_hits = r->n_hits, .reading_off = UINT32_MAX, .sentence = sentence,
-                    .mention = (uint8_t)mention};
-    if (!r->n_hits && !mention)
-        return 0;
+    w->first_tok = first;
+    w->last_tok = last;
+    w->hit_off = (uint32_t)s->n_hits;
+    w->n_hits = r->n_hits;
+    w->reading_off = UINT32_MAX;
+    w->sentence = sentence;
+    w->mention = (uint8_t)mention;
+    w->allowed = 0;
     RESERVE(s->hits, s->n_hits, s->cap_hits, r->n_hits);
-    const char *rd = r->reading ? r->reading : fallback;
-    size_t rl = r->reading ? strlen(r->reading) : flen;
-    RESERVE(s->text, s->n_text, s->cap_text, rl + 1);
-    if (r->n_hits)
-        memcpy(s->hits + s->n_hits, r->hits, r->n_hits * sizeof *r->hits);
-    s->n_hits += r->n_hits;
-    w->reading_off = (uint32_t)s->n_text;
-    memcpy(s->text + s->n_text, rd, rl);
-    s->text[s->n_text + rl] = '\0';
-    s->n_text += rl + 1;
+    for (uint32_t h = 0; h < r->n_hits; h++)
+        s->hits[s->n_hits++] = r->hits[h];
+    if (r->reading) {
+        /* a reading other than the token's own text ("fuck" for "f*ck"): the cache holding it
+         * may move while the comment is read, so it is copied */
+        size_t rl = strlen(r->reading);
+        RESERVE(s->text, s->n_text, s->cap_text, rl + 1);
+        w->reading_off = (uint32_t)s->n_text;
+        memcpy(s->text + s->n_text, r->reading, rl + 1);
+        s->n_text += rl + 1;
+    }
     return 0;
 }
 
@@ -139,7 +143,9 @@ static const char *word_reading_text(const scratch *s, const token_list *tl, con
 {
     if (w->reading_off != UINT32_MAX)
         return s->text + w->reading_off;
-    return token_text(tl, &tl->toks[w->first_tok]);
+    /* a mention reads as the name without its '@' */
+    return token_text(tl, &tl->toks[w->first_tok]) + (w->mention && w->n_hits == 0 &&
+                                                     (tl->toks[w->first_tok].flags & TOK_AT));
 }
 
 static int single_letter(const token_list *tl, size_t i)
@@ -150,8 +156,8 @@ static int single_letter(const token_list *tl, size_t i)
 }
 
 /* Reads runs of single letters (f u c k, f.u.c.k) as one word when that spells a rule word. */
-static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, size_t i,
-                       size_t run_end, int *err)
+static size_t try_join(const mod_ruleset *rs, word_cache *wc, scratch *s, const token_list *tl,
+                       size_t i, size_t run_end, int *err)
 {
     char joined[64];
     char head[3] = {tl->buf[tl->toks[i].off], tl->buf[tl->toks[i + 1].off],
@@ -165,7 +171,8 @@ static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, 
             joined[k - i] = tl->buf[tl->toks[k].off];
         joined[end - i] = '\0';
         word_reading r;
-        if (analyze_word(rs, joined, end - i, strmap_hash(joined, end - i), TOK_LETTER, &r) < 0) {
+        if (analyze_word_in(wc, rs, joined, end - i, strmap_hash(joined, end - i), TOK_LETTER,
+                            &r) < 0) {
             *err = 1;
             return 0;
         }
@@ -176,8 +183,7 @@ static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, 
         if (direct) {
             word_reading copy = r;
             copy.reading = r.reading ? r.reading : joined;
-            if (add_word(s, (uint32_t)i, (uint32_t)(end - 1), tl->toks[i].sentence, &copy,
-                         joined, end - i, 0) < 0)
+            if (add_word(s, (uint32_t)i, (uint32_t)(end - 1), tl->toks[i].sentence, &copy, 0) < 0)
                 *err = 1;
             return end - i;
         }
@@ -187,6 +193,10 @@ static size_t try_join(const mod_ruleset *rs, scratch *s, const token_list *tl, 
 
 static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
 {
+    word_cache *wc = analyze_cache(rs);
+    if (!wc)
+        return -1;
+    RESERVE(s->words, 0, s->cap_words, tl->count);
     for (size_t i = 0; i < tl->count;) {
         if (single_letter(tl, i)) {
             /* A run of single letters may spell a rule word from its first letter (f u c k);
@@ -197,7 +207,7 @@ static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
                 end++;
             if (end - i >= 3) {
                 int err = 0;
-                size_t used = try_join(rs, s, tl, i, end, &err);
+                size_t used = try_join(rs, wc, s, tl, i, end, &err);
                 if (err)
                     return -1;
                 if (used) {
@@ -208,15 +218,21 @@ static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
         }
         const norm_token *t = &tl->toks[i];
         word_reading r;
-        if (analyze_word(rs, token_text(tl, t), t->len, t->hash, t->flags, &r) < 0)
+        if (analyze_word_in(wc, rs, token_text(tl, t), t->len, t->hash, t->flags, &r) < 0)
             return -1;
-        const char *text = token_text(tl, t);
-        size_t len = t->len;
-        if ((t->flags & TOK_AT) && !r.n_hits) {
-            text++; /* a mention: the name without '@' */
-            len--;
+        if (!r.n_hits && !(t->flags & TOK_AT)) {
+            /* most words: nothing to copy */
+            eff_word *w = &s->words[s->n_words++];
+            w->first_tok = w->last_tok = (uint32_t)i;
+            w->hit_off = (uint32_t)s->n_hits;
+            w->n_hits = 0;
+            w->reading_off = UINT32_MAX;
+            w->sentence = t->sentence;
+            w->mention = w->allowed = 0;
+            i++;
+            continue;
         }
-        if (add_word(s, (uint32_t)i, (uint32_t)i, t->sentence, &r, text, len,
+        if (add_word(s, (uint32_t)i, (uint32_t)i, t->sentence, &r,
                      (t->flags & TOK_AT) && !r.n_hits) < 0)
             return -1;
         i++;
@@ -459,14 +475,18 @@ static void prune(const mod_ruleset *rs, scratch *s)
     }
 }
 
-static char *span_reading(const scratch *s, const token_list *tl, uint32_t a, uint32_t b)
+static size_t span_reading_len(const scratch *s, const token_list *tl, uint32_t a, uint32_t b)
 {
     size_t len = 0;
     for (uint32_t w = a; w <= b; w++)
         len += strlen(word_reading_text(s, tl, &s->words[w])) + 1;
-    char *out = malloc(len + 1), *p = out;
-    if (!out)
-        return NULL;
+    return len;
+}
+
+static char *span_reading(const scratch *s, const token_list *tl, uint32_t a, uint32_t b,
+                          char *out)
+{
+    char *p = out;
     for (uint32_t w = a; w <= b; w++) {
         if (w > a)
             *p++ = ' ';
@@ -476,19 +496,41 @@ static char *span_reading(const scratch *s, const token_list *tl, uint32_t a, ui
         p += l;
     }
     *p = '\0';
-    return out;
+    return p + 1;
 }
 
+static char *copy_text(char *dst, const char *src, size_t n)
+{
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return dst + n + 1;
+}
+
+/* The matches and all their strings live in one allocation: engine_result_free frees it whole. */
 static int materialize(const mod_ruleset *rs, const scratch *s, const token_list *tl,
                        const mod_input *in, mod_result *res)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->n_cand; i++)
-        n += !s->cand[i].dropped;
-    res->matches = n ? calloc(n, sizeof *res->matches) : NULL;
-    if (n && !res->matches)
-        return -1;
+    size_t n = 0, bytes = 0;
+    for (size_t i = 0; i < s->n_cand; i++) {
+        const candidate *c = &s->cand[i];
+        if (c->dropped)
+            continue;
+        n++;
+        bytes += tl->toks[s->words[c->b].last_tok].end_b -
+                 tl->toks[s->words[c->a].first_tok].start_b + 1;
+        bytes += span_reading_len(s, tl, c->a, c->b) + 1;
+        if (c->ctx_a >= 0)
+            bytes += tl->toks[s->words[c->ctx_b].last_tok].end_b -
+                     tl->toks[s->words[c->ctx_a].first_tok].start_b + 1;
+    }
     res->n_matches = 0;
+    res->matches = NULL;
+    if (!n)
+        return 0;
+    res->matches = malloc(n * sizeof *res->matches + bytes);
+    if (!res->matches)
+        return -1;
+    char *strings = (char *)(res->matches + n);
     for (size_t i = 0; i < s->n_cand; i++) {
         const candidate *c = &s->cand[i];
         if (c->dropped)
@@ -497,13 +539,16 @@ static int materialize(const mod_ruleset *rs, const scratch *s, const token_list
         const norm_token *ta = &tl->toks[s->words[c->a].first_tok];
         const norm_token *tb = &tl->toks[s->words[c->b].last_tok];
         mod_match *m = &res->matches[res->n_matches++];
+        memset(m, 0, sizeof *m);
         m->rule = r->name;
         m->category = r->cat;
         m->weight = r->weight;
         m->start = ta->start_cp;
         m->end = tb->end_cp;
-        m->text = strndup(in->text + ta->start_b, tb->end_b - ta->start_b);
-        m->matched = span_reading(s, tl, c->a, c->b);
+        m->text = strings;
+        strings = copy_text(strings, in->text + ta->start_b, tb->end_b - ta->start_b);
+        m->matched = strings;
+        strings = span_reading(s, tl, c->a, c->b, strings);
         m->file = r->file;
         m->line = r->line;
         if (c->ctx_a >= 0) {
@@ -511,10 +556,9 @@ static int materialize(const mod_ruleset *rs, const scratch *s, const token_list
             const norm_token *cb = &tl->toks[s->words[c->ctx_b].last_tok];
             m->ctx_start = ca->start_cp;
             m->ctx_end = cb->end_cp;
-            m->ctx_text = strndup(in->text + ca->start_b, cb->end_b - ca->start_b);
+            m->ctx_text = strings;
+            strings = copy_text(strings, in->text + ca->start_b, cb->end_b - ca->start_b);
         }
-        if (!m->text || !m->matched)
-            return -1;
     }
     return 0;
 }

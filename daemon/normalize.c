@@ -6,6 +6,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "strmap.h"
+
 /* Lower-case look-alikes of Latin letters (after case folding), sorted by code point. */
 static const struct {
     int32_t cp;
@@ -66,10 +68,22 @@ static enum cls ascii_class_compute(unsigned char c)
 static unsigned char ascii_classes[128];
 static pthread_once_t ascii_once = PTHREAD_ONCE_INIT;
 
+/* For the fast path over plain words: what each byte is, and its lower-case form. */
+enum { K_LETTER = 1, K_DIGIT = 2, K_UPPER = 4, K_LOWER = 8 };
+static unsigned char byte_kind[256], byte_lower[256];
+
 static void ascii_classes_init(void)
 {
-    for (int c = 0; c < 128; c++)
+    for (int c = 0; c < 128; c++) {
         ascii_classes[c] = (unsigned char)ascii_class_compute((unsigned char)c);
+        byte_lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        byte_kind[c] = (unsigned char)(c >= 'A' && c <= 'Z'   ? K_LETTER | K_UPPER
+                                       : c >= 'a' && c <= 'z' ? K_LETTER | K_LOWER
+                                       : c >= '0' && c <= '9' ? K_DIGIT
+                                                              : 0);
+    }
+    for (int c = 128; c < 256; c++)
+        byte_lower[c] = (unsigned char)c;
 }
 
 static inline enum cls ascii_class(unsigned char c)
@@ -92,18 +106,19 @@ static int buf_reserve(token_list *tl, size_t extra)
     return 0;
 }
 
-static int tok_push(token_list *tl, const norm_token *t)
+/* Room for one more token; the caller fills it in place (a token built on the stack and then
+ * copied stalls on store forwarding). */
+static norm_token *tok_slot(token_list *tl)
 {
     if (tl->count == tl->cap) {
         size_t cap = tl->cap ? tl->cap * 2 : 64;
         norm_token *p = realloc(tl->toks, cap * sizeof *p);
         if (!p)
-            return -1;
+            return NULL;
         tl->toks = p;
         tl->cap = cap;
     }
-    tl->toks[tl->count++] = *t;
-    return 0;
+    return &tl->toks[tl->count];
 }
 
 /* Code points the character being fed spans in the original: 1, or the length of an HTML
@@ -147,47 +162,49 @@ typedef struct {
 
 static void sentence_end(splitter *sp);
 
-/* Ends the current word: trims edge symbols, records flags, appends the token. */
-/* Appends one finished word; lower=1 lower-cases ASCII while copying (the fast path). */
-static int emit_token(splitter *sp, const char *text, size_t n, int lower, uint16_t flags,
-                      uint32_t cp_a, uint32_t cp_b, uint32_t b_a, uint32_t b_b)
+/* Bytes kept free after the normalized text, so that hashing may load whole 8-byte words. */
+#define BUF_SLACK 8
+
+/* Appends a token whose normalized text (n bytes) is already at the end of the buffer. */
+static int token_append(splitter *sp, size_t n, uint16_t flags, uint32_t cp_a, uint32_t cp_b,
+                        uint32_t b_a, uint32_t b_b)
 {
     token_list *tl = sp->tl;
-    if (buf_reserve(tl, n + 1) < 0)
+    norm_token *t = tok_slot(tl);
+    if (!t)
         return -1;
-    norm_token t = {
-        .off = (uint32_t)tl->blen,
-        .len = (uint32_t)n,
-        .start_cp = cp_a,
-        .end_cp = cp_b,
-        .start_b = b_a,
-        .end_b = b_b,
-        .sentence = sp->sentence,
-        .flags = flags,
-    };
     if (tl->count > sp->first_new && sp->thin_since_word && sp->seps_since_word <= 2)
-        t.flags |= TOK_THIN_SEP;
+        flags |= TOK_THIN_SEP;
     if (tl->count == sp->first_new || (tl->toks[tl->count - 1].flags & TOK_SENT_END))
-        t.flags |= TOK_SENT_START;
+        flags |= TOK_SENT_START;
     if (sp->in_quote)
-        t.flags |= TOK_QUOTED;
-    char *dst = tl->buf + tl->blen;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (lower && c >= 'A' && c <= 'Z')
-            c += 32;
-        dst[i] = (char)c;
-        h = (h ^ c) * 1099511628211ULL;
-    }
-    t.hash = h;
+        flags |= TOK_QUOTED;
+    const char *dst = tl->buf + tl->blen;
+    t->off = (uint32_t)tl->blen;
+    t->len = (uint32_t)n;
+    t->start_cp = cp_a;
+    t->end_cp = cp_b;
+    t->start_b = b_a;
+    t->end_b = b_b;
+    t->sentence = sp->sentence;
+    t->flags = flags;
+    t->hash = strmap_hash_padded(dst, n);
+    tl->count++;
     tl->blen += n;
     tl->buf[tl->blen++] = '\0';
-    if (tok_push(tl, &t) < 0)
-        return -1;
     sp->thin_since_word = 1;
     sp->seps_since_word = 0;
     return 0;
+}
+
+/* Appends one finished word, copied from text. */
+static int emit_token(splitter *sp, const char *text, size_t n, uint16_t flags, uint32_t cp_a,
+                      uint32_t cp_b, uint32_t b_a, uint32_t b_b)
+{
+    if (buf_reserve(sp->tl, n + 1 + BUF_SLACK) < 0)
+        return -1;
+    memcpy(sp->tl->buf + sp->tl->blen, text, n);
+    return token_append(sp, n, flags, cp_a, cp_b, b_a, b_b);
 }
 
 /* Ends the current word: trims edge symbols, records flags, appends the token. */
@@ -224,7 +241,7 @@ static int word_flush(splitter *sp)
     if (w->upper_letters >= 2 && w->upper_letters == w->latin_letters)
         flags |= TOK_ALLCAPS;
     if (b > a) {
-        if (emit_token(sp, w->text + a, b - a, 0, flags, w->cp_at[a], w->cp_end[b - 1],
+        if (emit_token(sp, w->text + a, b - a, flags, w->cp_at[a], w->cp_end[b - 1],
                        w->b_at[a], w->b_end[b - 1]) < 0)
             return -1;
         if (bang)
@@ -401,39 +418,62 @@ static size_t html_entity(const char *s, size_t n, int32_t *cp)
 int normalize_text(const char *text, size_t len, token_list *out)
 {
     pthread_once(&ascii_once, ascii_classes_init);
-    splitter sp = {.tl = out, .first_new = out->count};
+    /* Field by field: zeroing the whole splitter would clear its 5 KB word buffer per comment. */
+    splitter sp;
+    sp.tl = out;
+    sp.first_new = out->count;
+    sp.sentence = 0;
+    sp.thin_since_word = sp.seps_since_word = sp.in_quote = 0;
+    sp.w.len = 0;
+    sp.w.foreign_letters = sp.w.latin_letters = sp.w.upper_letters = sp.w.first_upper = 0;
     const unsigned char *s = (const unsigned char *)text;
     uint32_t cpi = 0;
     size_t i = 0;
     while (i < len) {
-        /* Fast path: a plain ASCII word followed by an ASCII separator is copied in one go. */
-        if (sp.w.len == 0 && s[i] < 0x80 && (ascii_class(s[i]) == C_LETTER ||
-                                            ascii_class(s[i]) == C_DIGIT)) {
-            size_t j = i, upper = 0, letters = 0;
-            uint16_t flags = 0;
-            while (j < len && s[j] < 0x80) {
-                enum cls c = ascii_class(s[j]);
-                if (c == C_LETTER) {
-                    flags |= TOK_LETTER;
-                    letters++;
-                    upper += s[j] <= 'Z';
-                }
-                else if (c == C_DIGIT)
-                    flags |= TOK_DIGIT;
-                else
-                    break;
-                j++;
-            }
-            if (s[i] >= 'A' && s[i] <= 'Z')
-                flags |= TOK_CAPITAL;
-            if (upper >= 2 && upper == letters)
-                flags |= TOK_ALLCAPS;
-            if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL && s[j] != '&')) {
-                if (emit_token(&sp, text + i, j - i, 1, flags, cpi, cpi + (uint32_t)(j - i),
-                               (uint32_t)i, (uint32_t)j) < 0)
+        /* Fast path: a plain ASCII word followed by an ASCII separator is lower-cased straight
+         * into the token buffer; so are "@name" (a mention keeps its '@') and "#tag" (the '#'
+         * is punctuation). Anything else goes character by character below. */
+        if (sp.w.len == 0 && s[i] < 0x80) {
+            size_t lead = (s[i] == '@' || s[i] == '#') && i + 1 < len &&
+                          (byte_kind[s[i + 1]] & (K_LETTER | K_DIGIT));
+            if (lead || (byte_kind[s[i]] & (K_LETTER | K_DIGIT))) {
+                if (buf_reserve(out, len - i + 1 + BUF_SLACK) < 0)
                     return -1;
-                cpi += (uint32_t)(j - i);
-                i = j;
+                size_t a = s[i] == '#' ? i + 1 : i; /* first byte of the token */
+                char *dst = out->buf + out->blen;
+                if (s[i] == '@')
+                    dst[0] = '@';
+                size_t j = i + lead;
+                unsigned kinds = 0, upper = 0;
+                while (j < len) {
+                    unsigned k = byte_kind[s[j]];
+                    if (!(k & (K_LETTER | K_DIGIT)))
+                        break;
+                    dst[j - a] = (char)byte_lower[s[j]];
+                    kinds |= k;
+                    upper += (k & K_UPPER) != 0;
+                    j++;
+                }
+                if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL && s[j] != '&')) {
+                    uint16_t flags = (kinds & K_LETTER ? TOK_LETTER : 0) |
+                                     (kinds & K_DIGIT ? TOK_DIGIT : 0) |
+                                     (s[i] == '@' ? TOK_AT : 0) |
+                                     (s[i] != '#' && (byte_kind[s[i + lead]] & K_UPPER)
+                                          ? TOK_CAPITAL : 0) |
+                                     (upper >= 2 && !(kinds & K_LOWER) ? TOK_ALLCAPS : 0);
+                    if (token_append(&sp, j - a, flags, cpi + (uint32_t)(a - i),
+                                     cpi + (uint32_t)(j - i), (uint32_t)a, (uint32_t)j) < 0)
+                        return -1;
+                    cpi += (uint32_t)(j - i);
+                    i = j;
+                    continue;
+                }
+            }
+            enum cls cls = ascii_class(s[i]);
+            if ((cls == C_SEP || cls == C_THIN) && s[i] != '&') {
+                separator(&sp, cls, s[i]); /* between words: nothing else to do */
+                i++;
+                cpi++;
                 continue;
             }
         }

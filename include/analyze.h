@@ -29,6 +29,16 @@ typedef struct {
     const char *reading;  /* the normalized form that was read ("fuck" for "f*ck") */
 } word_reading;
 
+typedef struct word_cache word_cache;
+
+/* The calling thread's cache for rs: fetched once per comment, not once per word. NULL when out
+ * of memory. */
+word_cache *analyze_cache(const mod_ruleset *rs);
+
+/* Reads one normalized word through cache c (from analyze_cache for the same rs). */
+int analyze_word_in(word_cache *c, const mod_ruleset *rs, const char *word, size_t len,
+                    uint64_t hash, uint16_t flags, word_reading *out);
+
 /* Reads one normalized word (hash: strmap_hash of it; flags from normalize.h). Returns 0, -1 on allocation failure. */
 int analyze_word(const mod_ruleset *rs, const char *word, size_t len, uint64_t hash,
                  uint16_t flags, word_reading *out);

@@ -40,7 +40,7 @@ typedef struct {
     mod_verdict verdict;
     double score;                   /* sum over categories */
     double categories[CAT__COUNT];
-    mod_match *matches;
+    mod_match *matches;             /* one allocation, strings included: engine_result_free */
     size_t n_matches;
 } mod_result;
 
