@@ -57,6 +57,30 @@ static void assert_words(const token_list *tl, const char *const *words, size_t 
 
 /* ---- ASCII ---- */
 
+/* Plain words, "@name" and "#tag" take a fast path when an ASCII separator follows; the same
+ * words followed by a non-ASCII dash go character by character. Both read them alike. */
+static void test_fast_and_slow_paths_agree(void **state)
+{
+    (void)state;
+    const uint16_t kept = TOK_AT | TOK_CAPITAL | TOK_ALLCAPS | TOK_LETTER | TOK_DIGIT | TOK_SYMBOL;
+    token_list fast = tokenize("@Bob: #TagX WORD x9");
+    token_list slow = tokenize("@Bob\xE2\x80\x94#TagX\xE2\x80\x94WORD\xE2\x80\x94x9");
+    const char *const words[] = {"@bob", "tagx", "word", "x9"};
+    assert_words(&fast, words, 4);
+    assert_words(&slow, words, 4);
+    assert_tok(&fast, 0, "@bob", 0, 4, 0, 4);
+    assert_tok(&fast, 1, "tagx", 7, 11, 7, 11); /* the '#' is punctuation, outside the span */
+    assert_tok(&slow, 1, "tagx", 6, 10, 8, 12);
+    assert_int_equal(fast.toks[0].flags & kept, TOK_AT | TOK_CAPITAL | TOK_LETTER);
+    assert_int_equal(fast.toks[2].flags & kept, TOK_CAPITAL | TOK_ALLCAPS | TOK_LETTER);
+    assert_int_equal(fast.toks[3].flags & kept, TOK_LETTER | TOK_DIGIT);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(fast.toks[i].flags & kept, slow.toks[i].flags & kept);
+    token_list_free(&fast);
+    token_list_free(&slow);
+}
+
+
 static void test_ascii_words_lowercased_with_spans(void **state)
 {
     (void)state;
@@ -485,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_cyrillic_lookalikes_and_foreign_words),
         cmocka_unit_test(test_apostrophes_split),
         cmocka_unit_test(test_at_mention),
+        cmocka_unit_test(test_fast_and_slow_paths_agree),
         cmocka_unit_test(test_symbols_inside_words_kept),
         cmocka_unit_test(test_trailing_bang_ends_sentence),
         cmocka_unit_test(test_sentence_indices),
