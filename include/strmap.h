@@ -28,52 +28,56 @@ typedef struct {
     size_t cap, count; /* cap is a power of two */
 } strmap;
 
-static inline uint64_t strmap_hash(const char *s, size_t n)
+/* The hash reads eight bytes per multiply: tokens are hashed once each, on the hot path. Both
+ * forms below give the same value; they differ only in how they read the last bytes. */
+static inline uint64_t strmap_hash_words(const char **s, size_t *n)
 {
-    /* Eight bytes per multiply: tokens are hashed once each, on the hot path. */
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    for (; n >= 8; s += 8, n -= 8) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ *n;
+    for (; *n >= 8; *s += 8, *n -= 8) {
         uint64_t v;
-        memcpy(&v, s, 8);
+        memcpy(&v, *s, 8);
         h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
         h ^= h >> 32;
     }
-    if (n) {
-        uint64_t v = 0;
-        for (size_t i = 0; i < n; i++)
-            v |= (uint64_t)(unsigned char)s[i] << (8 * i);
-        h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
-    }
+    return h;
+}
+
+static inline uint64_t strmap_hash_tail_bytes(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return v;
+}
+
+static inline uint64_t strmap_hash_finish(uint64_t h, uint64_t tail, size_t n)
+{
+    if (n)
+        h = (h ^ tail) * 0xFF51AFD7ED558CCDULL;
     h ^= h >> 29;
     h *= 0xC4CEB9FE1A85EC53ULL;
     return h ^ (h >> 32);
 }
 
+static inline uint64_t strmap_hash(const char *s, size_t n)
+{
+    uint64_t h = strmap_hash_words(&s, &n);
+    return strmap_hash_finish(h, strmap_hash_tail_bytes(s, n), n);
+}
+
 /* strmap_hash of s[0..n) when 8 bytes past s + n may be read (a buffer with slack). */
 static inline uint64_t strmap_hash_padded(const char *s, size_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    for (; n >= 8; s += 8, n -= 8) {
-        uint64_t v;
-        memcpy(&v, s, 8);
-        h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
-        h ^= h >> 32;
-    }
-    if (n) {
-        uint64_t v;
+    uint64_t h = strmap_hash_words(&s, &n), tail = 0;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        memcpy(&v, s, 8);
-        v &= ~0ULL >> (64 - 8 * n); /* the bytes of the word only */
-#else
-        v = 0;
-        for (size_t i = 0; i < n; i++)
-            v |= (uint64_t)(unsigned char)s[i] << (8 * i);
-#endif
-        h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
+    if (n) {
+        memcpy(&tail, s, 8);
+        tail &= ~0ULL >> (64 - 8 * n); /* the bytes of the word only */
     }
-    h ^= h >> 29;
-    h *= 0xC4CEB9FE1A85EC53ULL;
-    return h ^ (h >> 32);
+#else
+    tail = strmap_hash_tail_bytes(s, n);
+#endif
+    return strmap_hash_finish(h, tail, n);
 }
 
 /* Returns a pointer to the value for key, or NULL. */
