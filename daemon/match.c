@@ -144,8 +144,8 @@ static const char *word_reading_text(const scratch *s, const token_list *tl, con
     if (w->reading_off != UINT32_MAX)
         return s->text + w->reading_off;
     /* a mention reads as the name without its '@' */
-    return token_text(tl, &tl->toks[w->first_tok]) + (w->mention && w->n_hits == 0 &&
-                                                     (tl->toks[w->first_tok].flags & TOK_AT));
+    return token_text(tl, &tl->toks[w->first_tok]) +
+           (w->n_hits == 0 && (tl->toks[w->first_tok].flags & TOK_AT));
 }
 
 static int single_letter(const token_list *tl, size_t i)
@@ -220,18 +220,6 @@ static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
         word_reading r;
         if (analyze_word_in(wc, rs, token_text(tl, t), t->len, t->hash, t->flags, &r) < 0)
             return -1;
-        if (!r.n_hits && !(t->flags & TOK_AT)) {
-            /* most words: nothing to copy */
-            eff_word *w = &s->words[s->n_words++];
-            w->first_tok = w->last_tok = (uint32_t)i;
-            w->hit_off = (uint32_t)s->n_hits;
-            w->n_hits = 0;
-            w->reading_off = UINT32_MAX;
-            w->sentence = t->sentence;
-            w->mention = w->allowed = 0;
-            i++;
-            continue;
-        }
         if (add_word(s, (uint32_t)i, (uint32_t)i, t->sentence, &r,
                      (t->flags & TOK_AT) && !r.n_hits) < 0)
             return -1;
