@@ -15,6 +15,19 @@ add() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
 
 # A tier that printed no count of its own but failed still counts as one failure.
 tier_failed() { echo "FAILED: $1"; add 0 1; }
+# Counts a node --test run from its TAP output in $LOG: the failures in full, then the counts.
+# A non-zero exit without a failed test (a crash, a syntax error) still fails the tier.
+tap_counts() {
+    sed -n '/^not ok/,/^  \.\.\./p' "$LOG" | head -n 200
+    grep -E '^# (tests|pass|fail) ' "$LOG"
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+    add "${p:-0}" "${f:-0}"
+    if [ "$1" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+        tail -n 40 "$LOG"
+        tier_failed "$2 (exit $1)"
+    fi
+}
 
 echo "== unit tests ($BUILD/tests)"
 found=0
@@ -87,17 +100,7 @@ fi
 echo "== clients (node --test tests/clients: akismet-api, Coral-shaped requests, Prometheus parser)"
 if command -v node >/dev/null 2>&1 && [ -d tests/clients/node_modules ]; then
     (cd tests/clients && node --test) >"$LOG" 2>&1
-    rc=$?
-    # TAP: the failures in full, then the counts.
-    sed -n '/^not ok/,/^  \.\.\./p' "$LOG" | head -n 200
-    grep -E '^# (tests|pass|fail) ' "$LOG"
-    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
-    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
-    add "${p:-0}" "${f:-0}"
-    if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-        tail -n 40 "$LOG"
-        tier_failed "node --test (exit $rc)"
-    fi
+    tap_counts $? "node --test"
 else
     tier_failed "clients: node or tests/clients/node_modules is missing (make test installs both)"
 fi
@@ -105,16 +108,7 @@ fi
 echo "== browser (node --test tests/browser: /moderate in headless Chromium)"
 if command -v node >/dev/null 2>&1 && [ -d tests/browser/node_modules ] && [ -x /usr/bin/chromium ]; then
     (cd tests/browser && node --test --test-reporter=tap moderate.test.mjs) >"$LOG" 2>&1
-    rc=$?
-    sed -n '/^not ok/,/^  \.\.\./p' "$LOG" | head -n 200
-    grep -E '^# (tests|pass|fail) ' "$LOG"
-    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
-    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
-    add "${p:-0}" "${f:-0}"
-    if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-        tail -n 40 "$LOG"
-        tier_failed "browser: node --test (exit $rc)"
-    fi
+    tap_counts $? "browser: node --test"
     [ -f "$BUILD/moderate.png" ] && echo "screenshot: $BUILD/moderate.png"
 else
     tier_failed "browser: node, chromium or tests/browser/node_modules is missing (make test installs them)"
