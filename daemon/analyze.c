@@ -199,8 +199,18 @@ static int is_alpha(const char *w, size_t n)
     return 1;
 }
 
-/* fuuuuck -> fuuck, fuck; shiiit -> shiit, shit. */
-static int read_stretched(const mod_ruleset *rs, const char *w, size_t n, found *f)
+/* A capitalized word inside a sentence, or a short all-capitals one, is a name or an acronym:
+ * it is never re-read as a near-miss spelling (Mitch, Howard, TCOT). */
+static int name_like(const char *w, size_t n, uint16_t flags)
+{
+    if ((flags & TOK_ALLCAPS) && n <= 5)
+        return 1;
+    return (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
+}
+
+/* fuuuuck -> fuuck, fuck; shiiit -> shiit, shit. Only a run of min_run letters or more says
+ * the word was stretched. */
+static int read_stretched(const mod_ruleset *rs, const char *w, size_t n, size_t min_run, found *f)
 {
     char two[128], one[128];
     size_t a = 0, b = 0;
@@ -209,7 +219,7 @@ static int read_stretched(const mod_ruleset *rs, const char *w, size_t n, found 
         size_t run = 1;
         while (i + run < n && w[i + run] == w[i])
             run++;
-        if (run >= 2)
+        if (run >= min_run)
             has_run = 1;
         two[a++] = w[i];
         if (run >= 2)
@@ -260,7 +270,7 @@ static int read_leet(const mod_ruleset *rs, const char *w, size_t n, found *f)
         for (int k = 0; k < n_amb; k++)
             if (mask & (1 << k))
                 v[amb[k]] = 'l';
-        if (read_as(rs, v, n, READ_LEET, f) || read_stretched(rs, v, n, f))
+        if (read_as(rs, v, n, READ_LEET, f) || read_stretched(rs, v, n, 2, f))
             return 1;
     }
     return 0;
@@ -458,15 +468,6 @@ static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
     return f->n > 0;
 }
 
-/* A capitalized word inside a sentence, or a short all-capitals one, is a name or an acronym:
- * it is never re-read as a near-miss spelling (Mitch, Howard, TCOT). */
-static int name_like(const char *w, size_t n, uint16_t flags)
-{
-    if ((flags & TOK_ALLCAPS) && n <= 5)
-        return 1;
-    return (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
-}
-
 static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uint16_t flags,
                              found *f)
 {
@@ -494,8 +495,11 @@ static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uin
     }
     if (!is_alpha(w, n))
         return;
-    /* Variants first (hash lookups), hunspell only to veto a hit: "speech" is not "spech". */
-    if (read_stretched(rs, w, n, f)) {
+    /* Variants first (hash lookups), hunspell only to veto a hit: "speech" is not "spech".
+     * A name's double letter is its spelling, not a stretch (Bonner, Hitt); shouting in
+     * capitals is still read (HOEE). */
+    int name = (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
+    if (read_stretched(rs, w, n, name ? 3 : 2, f)) {
         if (!speller_is_english(w))
             return;
         f->n = 0;
