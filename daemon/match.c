@@ -298,6 +298,8 @@ typedef struct {
     occurrence chain[32];
 } rule_eval;
 
+/* A guard counts only inside the sentence of the match, near or not: "You are a moron. No
+ * doubt." is not a negated insult. */
 static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
 {
     const scratch *s = ev->s;
@@ -305,15 +307,11 @@ static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
         const rule_unless *ru = &ev->r->unless[u];
         for (uint32_t o = s->set_head[ru->set]; o; o = s->occ[o - 1].next) {
             const occurrence *oc = &s->occ[o - 1];
-            if (ru->n < 0) {
-                if (s->words[oc->a].sentence == s->words[a].sentence ||
-                    s->words[oc->a].sentence == s->words[b].sentence)
-                    return 1;
-            } else {
-                long gap = span_gap(a, b, oc->a, oc->b);
-                if (gap <= ru->n) /* overlapping (-1) also counts */
-                    return 1;
-            }
+            if (s->words[oc->a].sentence != s->words[a].sentence &&
+                s->words[oc->a].sentence != s->words[b].sentence)
+                continue;
+            if (ru->n < 0 || span_gap(a, b, oc->a, oc->b) <= ru->n) /* overlap (-1) counts */
+                return 1;
         }
     }
     return 0;
