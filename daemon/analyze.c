@@ -199,15 +199,6 @@ static int is_alpha(const char *w, size_t n)
     return 1;
 }
 
-/* A capitalized word inside a sentence, or a short all-capitals one, is a name or an acronym:
- * it is never re-read as a near-miss spelling (Mitch, Howard, TCOT). */
-static int name_like(const char *w, size_t n, uint16_t flags)
-{
-    if ((flags & TOK_ALLCAPS) && n <= 5)
-        return 1;
-    return (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
-}
-
 /* fuuuuck -> fuuck, fuck; shiiit -> shiit, shit. Only a run of min_run letters or more says
  * the word was stretched. */
 static int read_stretched(const mod_ruleset *rs, const char *w, size_t n, size_t min_run, found *f)
@@ -468,6 +459,19 @@ static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
     return f->n > 0;
 }
 
+/* Written with a capital first letter inside a sentence, not in all capitals: a name (Mitch). */
+static int capitalized_inside(uint16_t flags)
+{
+    return (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
+}
+
+/* A capitalized word inside a sentence, or a short all-capitals one, is a name or an acronym:
+ * it is never re-read as a near-miss spelling (Mitch, Howard, TCOT). */
+static int name_like(const char *w, size_t n, uint16_t flags)
+{
+    return ((flags & TOK_ALLCAPS) && n <= 5) || capitalized_inside(flags);
+}
+
 static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uint16_t flags,
                              found *f)
 {
@@ -498,8 +502,7 @@ static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uin
     /* Variants first (hash lookups), hunspell only to veto a hit: "speech" is not "spech".
      * A name's double letter is its spelling, not a stretch (Bonner, Hitt); shouting in
      * capitals is still read (HOEE). */
-    int name = (flags & TOK_CAPITAL) && !(flags & (TOK_SENT_START | TOK_ALLCAPS));
-    if (read_stretched(rs, w, n, name ? 3 : 2, f)) {
+    if (read_stretched(rs, w, n, capitalized_inside(flags) ? 3 : 2, f)) {
         if (!speller_is_english(w))
             return;
         f->n = 0;
