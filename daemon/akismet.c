@@ -281,14 +281,9 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
         .ip = (char *)akismet_get(&form, "user_ip"),
         .user_agent = (char *)akismet_get(&form, "user_agent"),
         .text = (char *)text,
-        .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)api_state_of(res.verdict),
-        .score = res.score,
-        .matches_json = matches,
-        .ruleset = (char *)ruleset_version(rs),
         .reason = (char *)reason,
     };
-    memcpy(rec.categories, res.categories, sizeof rec.categories);
+    api_record_verdict(&rec, &res, rs, matches);
     api_reply prepared = {0};
     akismet_answer(&prepared, res.verdict, id, rules);
     /* WordPress waits up to 15 s for Akismet: no budget, the answer follows the commit. */

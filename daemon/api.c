@@ -614,7 +614,8 @@ int api_is_json_type(const char *ct)
     return *ct == '\0' || *ct == ';';
 }
 
-const char *api_state_of(mod_verdict v)
+/* The state a new comment starts in: "accepted" | "held" | "blocked". */
+static const char *api_state_of(mod_verdict v)
 {
     switch (v) {
     case VERDICT_HOLD:
@@ -624,6 +625,17 @@ const char *api_state_of(mod_verdict v)
     default:
         return "accepted";
     }
+}
+
+void api_record_verdict(comment_record *rec, const mod_result *res, const mod_ruleset *rs,
+                        char *matches_json)
+{
+    rec->verdict = (char *)verdict_name(res->verdict);
+    rec->state = (char *)api_state_of(res->verdict);
+    rec->score = res->score;
+    memcpy(rec->categories, res->categories, sizeof rec->categories);
+    rec->matches_json = matches_json;
+    rec->ruleset = (char *)ruleset_version(rs);
 }
 
 int api_new_id(char out[33])
@@ -782,14 +794,9 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
         .ip = (char *)c.ip,
         .user_agent = (char *)c.user_agent,
         .text = (char *)c.text,
-        .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)api_state_of(res.verdict),
-        .score = res.score,
-        .matches_json = matches,
-        .ruleset = (char *)ruleset_version(s->rs),
         .reason = (char *)s->reason,
     };
-    memcpy(rec.categories, res.categories, sizeof rec.categories);
+    api_record_verdict(&rec, &res, s->rs, matches);
 
     /* Suspend before queueing: the writer may finish and resume before store_submit_comment
      * returns. From here on rep belongs to the writer's callback. */

@@ -115,14 +115,9 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
         .parent_id = (char *)coral_str(comment, "parentID"),
         .author_id = (char *)coral_str(author, "id"),
         .text = text,
-        .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)api_state_of(res.verdict),
-        .score = res.score,
-        .matches_json = matches,
-        .ruleset = (char *)ruleset_version(rs),
         .reason = (char *)reason,
     };
-    memcpy(rec.categories, res.categories, sizeof rec.categories);
+    api_record_verdict(&rec, &res, rs, matches);
 
     /* Coral's reply: 204 = no opinion (the comment goes on through Coral's pipeline); otherwise a
      * status that ends the pipeline, with a FLAG so moderators see why. Coral strips members it

@@ -647,14 +647,9 @@ api_status compat_perspective_analyze(api_ctx *ctx, api_request *req, api_reply 
         .site = PERSPECTIVE_SITE,
         .ext_id = hash,
         .text = (char *)text,
-        .verdict = (char *)verdict_name(res.verdict),
-        .state = (char *)api_state_of(res.verdict),
-        .score = res.score,
-        .matches_json = matches,
-        .ruleset = (char *)ruleset_version(rs),
         .text_withheld = do_not_store,
     };
-    memcpy(rec.categories, res.categories, sizeof rec.categories);
+    api_record_verdict(&rec, &res, rs, matches);
     api_reply prepared = {0};
     perspective_reply_json(&prepared, 200, out);
     out = NULL;

@@ -16,8 +16,10 @@ json_t *api_str(const char *s);
 void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty);
 /* A new server id: 128 random bits as 32 hex characters. 0, or -1 when the kernel gives none. */
 int api_new_id(char out[33]);
-/* The state a new comment starts in: "accepted" | "held" | "blocked". */
-const char *api_state_of(mod_verdict v);
+/* Fills the verdict half of a new comment record from the engine's result: verdict, state,
+ * score, categories, matches (JSON, still the caller's) and the rule-set version. */
+void api_record_verdict(comment_record *rec, const mod_result *res, const mod_ruleset *rs,
+                        char *matches_json);
 /* "application/json", parameters allowed. */
 int api_is_json_type(const char *ct);
 /* Reads a comment submission from a JSON request: -1 with the error reply (415, 400) filled. */
