@@ -28,7 +28,7 @@ STORE_SRC  := daemon/store.c daemon/store_moderation.c daemon/store_audit.c
 API_SRC    := daemon/api.c daemon/http.c daemon/log.c daemon/config.c daemon/reload.c \
               daemon/api_admin.c daemon/api_moderation.c daemon/static.c daemon/metrics.c \
               daemon/api_compat.c daemon/perspective.c daemon/akismet.c daemon/coral.c
-CTL_SRC    := daemon/ctl.c daemon/eval.c daemon/ctl_moderation.c daemon/ctl_admin.c \
+CTL_SRC    := daemon/ctl.c daemon/ctl_common.c daemon/eval.c daemon/ctl_moderation.c daemon/ctl_admin.c \
               daemon/api.c daemon/log.c daemon/api_moderation.c daemon/metrics.c \
               daemon/api_admin.c daemon/reload.c daemon/config.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)

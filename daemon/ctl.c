@@ -9,6 +9,7 @@
 #include "api.h"
 #include "api_moderation.h"
 #include "ctl_admin.h"
+#include "ctl_common.h"
 #include "ctl_moderation.h"
 #include "engine.h"
 #include "eval.h"
@@ -37,16 +38,6 @@ static void ctl_usage(FILE *f)
     fprintf(f, "defaults: --db " CTL_DEFAULT_DB ", --rules ./" CTL_DEFAULT_RULES "; the db, rules\n"
                "and thresholds of the daemon's settings (--config FILE, or the default\n"
                "/etc/moderatord/moderatord.conf when it exists) replace them\n");
-}
-
-static int ctl_open(const char *db, store **st)
-{
-    mod_error err = {0};
-    if (store_open(db, 0, st, &err) != 0) {
-        fprintf(stderr, "moderatorctl: %s: %s\n", db, err.message);
-        return -1;
-    }
-    return 0;
 }
 
 /* ---- keys ---- */
@@ -80,7 +71,7 @@ static int ctl_key_add(const char *db, int argc, char **argv)
         name = defname;
     }
     store *st;
-    if (ctl_open(db, &st) != 0)
+    if (ctl_open_db(db, &st) != 0)
         return 1;
     char *key = NULL;
     mod_error err = {0};
@@ -98,7 +89,7 @@ static int ctl_key_add(const char *db, int argc, char **argv)
 static int ctl_key_list(const char *db)
 {
     store *st;
-    if (ctl_open(db, &st) != 0)
+    if (ctl_open_db(db, &st) != 0)
         return 1;
     api_key_info *keys = NULL;
     size_t n = 0;
@@ -121,7 +112,7 @@ static int ctl_key_list(const char *db)
 static int ctl_key_revoke(const char *db, const char *which)
 {
     store *st;
-    if (ctl_open(db, &st) != 0)
+    if (ctl_open_db(db, &st) != 0)
         return 1;
     mod_error err = {0};
     int rc = store_key_revoke(st, which, &err);
@@ -152,7 +143,7 @@ static int ctl_key(const char *db, int argc, char **argv)
 static int ctl_show(const char *db, const char *id)
 {
     store *st;
-    if (ctl_open(db, &st) != 0)
+    if (ctl_open_db(db, &st) != 0)
         return 1;
     comment_record rec = {0};
     mod_error err = {0};

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "api.h"
 #include "api_admin.h"
 #include "config.h"
+#include "ctl_common.h"
 #include "engine.h"
 #include "lint.h"
 #include "reload.h"
@@ -79,16 +79,6 @@ int ctl_admin_config(const char *path, const char **db, int db_given, const char
     ctl_cfg_rules = ctl_cfg.rules;
     if (ctl_cfg.thresholds && *ctl_cfg.thresholds)
         ctl_thresholds = ctl_cfg.thresholds;
-    return 0;
-}
-
-static int ctl_open_db(const char *db, store **st)
-{
-    mod_error err = {0};
-    if (store_open(db, 0, st, &err) != 0) {
-        fprintf(stderr, "moderatorctl: %s: %s\n", db, err.message);
-        return -1;
-    }
     return 0;
 }
 
@@ -759,9 +749,7 @@ static int ctl_audit_prune(const char *db, int argc, char **argv)
     gmtime_r(&t, &tm);
     strftime(before, sizeof before, "%Y-%m-%dT%H:%M:%S.999Z", &tm);
     char actor[160];
-    const char *user = getenv("SUDO_USER");
-    struct passwd *pw = user ? NULL : getpwuid(getuid());
-    snprintf(actor, sizeof actor, "moderatorctl (%s)", user ? user : pw ? pw->pw_name : "?");
+    ctl_actor(actor, sizeof actor);
 
     store *st;
     if (ctl_open_db(db, &st) != 0)

@@ -3,11 +3,10 @@
  * the daemon's routes, so the same transitions, strikes and audit events apply. */
 #include "ctl_moderation.h"
 
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "ctl_common.h"
 #include "store.h"
 #include "store_moderation.h"
 
@@ -34,30 +33,6 @@ int ctl_moderation_command(const char *cmd)
     for (size_t i = 0; cmd && i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i]) == 0)
             return 1;
-    return 0;
-}
-
-/* "moderatorctl:$USER": who acted, for the audit log. */
-static void ctl_actor(char *out, size_t len)
-{
-    const char *user = getenv("USER");
-    if (!user || !*user) {
-        struct passwd *pw = getpwuid(getuid());
-        user = pw && pw->pw_name ? pw->pw_name : NULL;
-    }
-    if (user)
-        snprintf(out, len, "moderatorctl:%s", user);
-    else
-        snprintf(out, len, "moderatorctl:uid%u", (unsigned)getuid());
-}
-
-static int ctl_open_db(const char *db, store **st)
-{
-    mod_error err = {0};
-    if (store_open(db, 0, st, &err) != 0) {
-        fprintf(stderr, "moderatorctl: %s: %s\n", db, err.message);
-        return -1;
-    }
     return 0;
 }
 

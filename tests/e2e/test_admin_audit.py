@@ -2,7 +2,9 @@
 database and names the first event altered, removed or reordered with the sqlite3 shell; exports
 verify on their own; prune removes texts and personal data while the chain still verifies."""
 
+import getpass
 import json
+import os
 
 import pytest
 
@@ -189,6 +191,10 @@ def test_prune_removes_texts_and_personal_data_and_the_chain_still_verifies(trai
     assert v.returncode == 0, v.stdout
     last = events(trail.db)[-1]
     assert last[1] == "prune" and json.loads(last[3])["comments"] == 5
+    # prune acts under the same name as every other moderatorctl command (docs/moderation.md)
+    user = os.environ.get("USER") or getpass.getuser()
+    assert query(trail.db, "SELECT actor FROM events WHERE seq = ?", last[0]) == \
+        [("moderatorctl:" + user,)]
     # The record and the explanation still stand, without the text.
     rec = trail.request("GET", f"/v1/comments/{cid}?explain=1", key=trail.keys["moderator"]).json
     assert rec["text"] == "" and rec["author"]["email"] is None and rec["ip"] is None
