@@ -174,13 +174,19 @@ json_t *api_str(const char *s)
     return j ? j : json_null();
 }
 
+char *api_dump(json_t *o, int pretty)
+{
+    char *s = o ? json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
+                                       : API_DUMP_FLAGS)
+                : NULL;
+    json_decref(o);
+    return s;
+}
+
 /* Serializes obj into rep with status (takes obj). */
 void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty)
 {
-    char *s = obj ? json_dumps(obj, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
-                                           : API_DUMP_FLAGS)
-                  : NULL;
-    json_decref(obj);
+    char *s = api_dump(obj, pretty);
     free(rep->body);
     rep->content_type = "application/json";
     if (!s) {
@@ -545,15 +551,6 @@ json_t *api_record(const comment_record *rec)
     json_object_set_new(o, "created_at", api_str(rec->created_at));
     json_object_set_new(o, "updated_at", api_str(rec->updated_at));
     return o;
-}
-
-static char *api_dump(json_t *o, int pretty)
-{
-    char *s = o ? json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
-                                       : API_DUMP_FLAGS)
-                : NULL;
-    json_decref(o);
-    return s;
 }
 
 char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty)

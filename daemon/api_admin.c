@@ -422,9 +422,7 @@ char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int p
         return NULL;
     }
     json_object_set_new(o, "explain", admin_explain(ctx, st, rec));
-    char *s = json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
-                                   : (JSON_COMPACT | JSON_REAL_PRECISION(10)));
-    json_decref(o);
+    char *s = api_dump(o, pretty);
     if (!s)
         err_set(err, ERR_INTERNAL, "out of memory");
     return s;

@@ -346,9 +346,7 @@ char *api_moderation_record_json(store *st, const comment_record *rec, int prett
     json_t *o = am_comment(st, rec, &pol, 1, NULL, err);
     if (!o)
         return NULL;
-    char *s = json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
-                                   : (JSON_COMPACT | JSON_REAL_PRECISION(10)));
-    json_decref(o);
+    char *s = api_dump(o, pretty);
     if (!s)
         err_set(err, ERR_INTERNAL, "out of memory");
     return s;

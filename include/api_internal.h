@@ -12,6 +12,9 @@
 
 /* A JSON string (bytes that are not UTF-8 become '?'), or null for NULL. */
 json_t *api_str(const char *s);
+/* obj as reply text, compact or indented, numbers to 10 significant digits (takes obj; NULL
+ * for NULL or out of memory). Caller frees. */
+char *api_dump(json_t *obj, int pretty);
 /* Serializes obj into rep with status (takes obj). */
 void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty);
 /* A new server id: 128 random bits as 32 hex characters. 0, or -1 when the kernel gives none. */
