@@ -810,8 +810,6 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
 
 api_status api_comment_get(api_ctx *ctx, api_request *req, api_reply *rep)
 {
-    if (api_wants_explain(req)) /* ?explain=1: the rule lines behind the verdict (api_admin.c) */
-        return api_comment_explain(ctx, req, rep);
     const char *id = req->n_params > 0 ? req->params[0] : "";
     comment_record rec = {0};
     mod_error err = {0};
@@ -824,6 +822,8 @@ api_status api_comment_get(api_ctx *ctx, api_request *req, api_reply *rep)
     }
     /* The record with its moderation side: state, reports, author, full history. */
     json_t *o = api_moderation_record(ctx, &rec, &err);
+    if (o && api_wants_explain(req)) /* ?explain=1: the rule lines behind the verdict */
+        json_object_set_new(o, "explain", api_comment_explain(ctx, &rec));
     comment_record_free(&rec);
     if (!o) {
         api_error(rep, err.code == ERR_NONE ? ERR_INTERNAL : err.code, "%s", err.message);

@@ -438,29 +438,9 @@ int api_wants_explain(const api_request *req)
     return 0;
 }
 
-api_status api_comment_explain(api_ctx *ctx, api_request *req, api_reply *rep)
+json_t *api_comment_explain(api_ctx *ctx, const comment_record *rec)
 {
-    const char *id = req->n_params > 0 ? req->params[0] : "";
-    comment_record rec = {0};
-    mod_error err = {0};
-    store *st = api_store(ctx);
-    if (store_get_comment(st, id, &rec, &err) != 0) {
-        if (err.code == ERR_NOT_FOUND)
-            api_error(rep, ERR_NOT_FOUND, "no comment with id \"%s\"", id);
-        else
-            api_error(rep, ERR_STORE, "the store is unavailable: %s", err.message);
-        return API_DONE;
-    }
-    json_t *o = api_moderation_record(ctx, &rec, &err);
-    if (!o) {
-        comment_record_free(&rec);
-        api_error(rep, err.code == ERR_NONE ? ERR_INTERNAL : err.code, "%s", err.message);
-        return API_DONE;
-    }
-    json_object_set_new(o, "explain", admin_explain(ctx, st, &rec));
-    comment_record_free(&rec);
-    api_reply_json(rep, 200, o, 0);
-    return API_DONE;
+    return admin_explain(ctx, api_store(ctx), rec);
 }
 
 /* ---- GET /v1/rules ---- */

@@ -58,7 +58,7 @@ static const http_route http_routes[] = {
     {"GET", "/moderate", static_moderate, API_ROLE_PUBLIC},
     {"GET", "/moderate/{*}", static_moderate, API_ROLE_PUBLIC},
     /* The rule set and its reloads, dry runs (api_admin.c). GET /v1/comments/{id}?explain=1
-     * is api_comment_get handing over to api_comment_explain. */
+     * is api_comment_get adding api_comment_explain. */
     {"GET", "/v1/rules", api_rules_get, API_ROLE_MODERATOR},
     {"POST", "/v1/rules/reload", api_rules_reload, API_ROLE_ADMIN},
     {"POST", "/v1/check", api_check_post, API_ROLE_ADMIN},

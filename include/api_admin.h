@@ -41,8 +41,6 @@ char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int p
 api_status api_rules_get(api_ctx *ctx, api_request *req, api_reply *rep);     /* GET /v1/rules */
 api_status api_rules_reload(api_ctx *ctx, api_request *req, api_reply *rep);  /* POST /v1/rules/reload */
 api_status api_check_post(api_ctx *ctx, api_request *req, api_reply *rep);    /* POST /v1/check */
-/* GET /v1/comments/{id}?explain=1 (api_comment_get hands over when explain is asked for). */
-api_status api_comment_explain(api_ctx *ctx, api_request *req, api_reply *rep);
 /* Whether the request asks for explain (?explain=1, true or yes). */
 int api_wants_explain(const api_request *req);
 

@@ -1,5 +1,5 @@
 /* api_internal.h - what the API's files share at the jansson level: the JSON helpers of api.c and
- * the moderation hooks api.c calls into api_moderation.c. Only daemon/api*.c include it. */
+ * the hooks api.c calls into api_admin.c and api_moderation.c. Only daemon/api*.c include it. */
 #ifndef MODERATORD_API_INTERNAL_H
 #define MODERATORD_API_INTERNAL_H
 
@@ -31,6 +31,12 @@ int api_comment_read(const api_request *req, api_reply *rep, api_comment *c);
 json_t *api_record(const comment_record *rec);
 /* {"profanity": {"hold", "block"}, ..., "total": {...}} */
 json_t *api_thresholds(const policy_config *pol);
+
+/* ---- api_admin.c ---- */
+
+/* The "explain" member of GET /v1/comments/{id}?explain=1: the rule lines behind the stored
+ * verdict, as written in its rule-set version, and a re-check with that version. */
+json_t *api_comment_explain(api_ctx *ctx, const comment_record *rec);
 
 /* ---- api_moderation.c ---- */
 
