@@ -60,6 +60,8 @@ static const struct {
     {"set @", "a set cannot include itself; remove it from its own definition"},
     {"'unless' needs a @set", "write: unless @set ~N"},
     {"'unless' takes", "write: unless @set ~N"},
+    {"'except'", "write: unless @reporting ~8 except @own_speech"},
+    {"write: unless @set ~N except", "write: unless @reporting ~8 except @own_speech"},
     {"write: unless", "write: unless @set ~N"},
     {"a distance must", "write a distance between two elements: @you ~3 @insult"},
     {"empty pattern", "write: NAME WEIGHT PATTERN, e.g. idiot 3 idiot"},
@@ -260,6 +262,10 @@ static char *lint_rule_key(const mod_ruleset *rs, const rule_def *r)
     for (uint32_t u = 0; u < r->n_unless; u++) {
         ls_printf(&k, "|%d:", r->unless[u].n);
         lint_set_key(rs, r->unless[u].set, &k);
+        if (r->unless[u].except != UINT32_MAX) {
+            ls_cat(&k, "-");
+            lint_set_key(rs, r->unless[u].except, &k);
+        }
     }
     return k.p;
 }
@@ -815,9 +821,17 @@ int ruleset_rule_info(const mod_ruleset *rs, const char *name, rule_info *out)
         out->line = r->line;
         out->source = r->source;
         out->weight = r->weight;
-        for (uint32_t k = 0; k < r->n_elems + r->n_unless; k++) {
+        /* Elements, then each guard's set and the set it excepts. */
+        for (uint32_t k = 0; k < r->n_elems + 2 * r->n_unless; k++) {
             int unless = k >= r->n_elems;
-            const lex_set *s = &rs->sets[unless ? r->unless[k - r->n_elems].set : r->elems[k].set];
+            uint32_t set;
+            if (!unless)
+                set = r->elems[k].set;
+            else if ((k - r->n_elems) % 2 == 0)
+                set = r->unless[(k - r->n_elems) / 2].set;
+            else if ((set = r->unless[(k - r->n_elems) / 2].except) == UINT32_MAX)
+                continue;
+            const lex_set *s = &rs->sets[set];
             if (!lint_is_named(s) || out->n_sets == RULE_INFO_MAX_SETS)
                 continue;
             int dup = 0;

@@ -298,6 +298,15 @@ typedef struct {
     occurrence chain[32];
 } rule_eval;
 
+/* Does an occurrence of set lie around words a..b? */
+static int inside_set(const scratch *s, uint32_t set, uint32_t a, uint32_t b)
+{
+    for (uint32_t o = s->set_head[set]; o; o = s->occ[o - 1].next)
+        if (s->occ[o - 1].a <= a && s->occ[o - 1].b >= b)
+            return 1;
+    return 0;
+}
+
 /* A guard counts only inside the sentence of the match, near or not: "You are a moron. No
  * doubt." is not a negated insult. */
 static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
@@ -310,8 +319,11 @@ static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
             if (s->words[oc->a].sentence != s->words[a].sentence &&
                 s->words[oc->a].sentence != s->words[b].sentence)
                 continue;
-            if (ru->n < 0 || span_gap(a, b, oc->a, oc->b) <= ru->n) /* overlap (-1) counts */
-                return 1;
+            if (ru->n >= 0 && span_gap(a, b, oc->a, oc->b) > ru->n) /* overlap (-1) counts */
+                continue;
+            if (ru->except != UINT32_MAX && inside_set(s, ru->except, oc->a, oc->b))
+                continue;
+            return 1;
         }
     }
     return 0;

@@ -448,7 +448,7 @@ static uint32_t literal_set(mod_ruleset *rs, const char *phrase, const char *fil
     return id;
 }
 
-/* Second pass: rules "NAME WEIGHT PATTERN [unless @SET [~N]]". */
+/* Second pass: rules "NAME WEIGHT PATTERN [unless @SET [~N] [except @SET]]". */
 static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diags)
 {
     size_t first_example = rs->n_examples;
@@ -551,11 +551,22 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 ok = 0;
                 break;
             }
+            if (strcmp(tok, "except") == 0) {
+                if (in_unless != 2 && in_unless != 3) {
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                             "write: unless @set ~N except @set", "'except' must follow a guard");
+                    ok = 0;
+                    break;
+                }
+                in_unless = 4;
+                continue;
+            }
             if (strcmp(tok, "unless") == 0) {
                 FLUSH_PHRASE();
-                if (in_unless == 1) {
+                if (in_unless == 1 || in_unless == 4) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
-                             "'unless' needs a @set after it");
+                             in_unless == 1 ? "'unless' needs a @set after it"
+                                            : "'except' needs a @set after it");
                     ok = 0;
                 }
                 in_unless = 1;
@@ -568,6 +579,12 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 if (!*num || *end || n < 0 || n > 50) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                              "write ~N or ..N with N from 0 to 50", "bad distance \"%s\"", tok);
+                    ok = 0;
+                    break;
+                }
+                if (in_unless == 4 || in_unless == 5) {
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                             "write: unless @set ~N except @set");
                     ok = 0;
                     break;
                 }
@@ -596,6 +613,11 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                     break;
                 }
                 rs->sets[*sid].used = 1;
+                if (in_unless == 4) {
+                    unl[nu - 1].except = *sid;
+                    in_unless = 5;
+                    continue;
+                }
                 if (in_unless) {
                     if (in_unless != 1 || nu >= 8) {
                         diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
@@ -603,7 +625,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                         ok = 0;
                         break;
                     }
-                    unl[nu++] = (rule_unless){.set = *sid, .n = -1};
+                    unl[nu++] = (rule_unless){.set = *sid, .n = -1, .except = UINT32_MAX};
                     in_unless = 2;
                     continue;
                 }
@@ -631,9 +653,10 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         }
         FLUSH_PHRASE();
 #undef FLUSH_PHRASE
-        if (ok && in_unless == 1) {
+        if (ok && (in_unless == 1 || in_unless == 4)) {
             diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
-                     "'unless' needs a @set after it");
+                     in_unless == 1 ? "'unless' needs a @set after it"
+                                    : "'except' needs a @set after it");
             ok = 0;
         }
         if (ok && pending_gap) {

@@ -657,6 +657,20 @@ static void test_unless_guards(void **state)
     must_find(text, &res, "ethnic_slur.group_dehumanize");
     engine_result_free(&res);
 
+    /* except @own_speech: the writer's own "I said" is no report; another's still is */
+    text = "immigrants are vermin, I said.";
+    res = check(text);
+    assert_int_equal(res.verdict, VERDICT_BLOCK);
+    m = must_find(text, &res, "ethnic_slur.group_dehumanize");
+    assert_match(text, m, "vermin", 0, "vermin");
+    engine_result_free(&res);
+    text = "as we said, immigrants are vermin";
+    res = check(text);
+    must_find(text, &res, "ethnic_slur.group_dehumanize");
+    engine_result_free(&res);
+    must_accept_clean("immigrants are vermin, the minister said.");
+    must_accept_clean("I said the minister said that immigrants are vermin");
+
     /* unless @negation ~2 */
     must_accept_clean("you are not an idiot");
     must_accept_clean("you are never a loser");

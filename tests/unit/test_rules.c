@@ -357,6 +357,29 @@ static void test_error_bad_distance(void **state)
                      "personal_attack.rules", 1, 14, "a distance must stand between two elements");
 }
 
+/* "unless @SET [~N] except @SET": an except without a guard, a set or with a distance. */
+static void test_error_except(void **state)
+{
+    (void)state;
+    expect_one_error("ethnic_slur.rules", "g 8 @group ..3 @dehumanize except @reporting\n",
+                     "ethnic_slur.rules", 1, 28, "'except' must follow a guard");
+    expect_one_error("ethnic_slur.rules", "g 8 @group ..3 @dehumanize unless @reporting except\n",
+                     "ethnic_slur.rules", 1, 46, "'except' needs a @set after it");
+    expect_one_error("ethnic_slur.rules",
+                     "g 8 @group ..3 @dehumanize unless @reporting except @group ~3\n",
+                     "ethnic_slur.rules", 1, 60, "write: unless @set ~N except @set");
+    expect_one_error("ethnic_slur.rules",
+                     "g 8 @group ..3 @dehumanize unless @reporting except @nope\n",
+                     "ethnic_slur.rules", 1, 53, "unknown set @nope");
+    /* the valid form loads, and two guards may each have one */
+    load_result r = load_with("ethnic_slur.rules",
+                              "g 8 @group ..3 @dehumanize  unless @reporting ~8 except @group "
+                              "unless @you except @insult\n");
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.diags.count, 0);
+    load_free(&r);
+}
+
 static void test_error_star_inside_word(void **state)
 {
     (void)state;
@@ -682,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_error_missing_pattern),
         cmocka_unit_test(test_error_duplicate_rule_name),
         cmocka_unit_test(test_error_bad_distance),
+        cmocka_unit_test(test_error_except),
         cmocka_unit_test(test_error_star_inside_word),
         cmocka_unit_test(test_error_unknown_policy_category),
         cmocka_unit_test(test_error_block_below_hold),
