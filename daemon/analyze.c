@@ -425,6 +425,24 @@ static int read_sound_alike(const mod_ruleset *rs, const char *w, size_t n, foun
     return 0;
 }
 
+/* Are two neighbouring letters of w swapped in an English word that is no rule word? A token
+ * that is one such slip from a word ("falgs": flags) is that word, not a near-miss of a
+ * shorter rule word (fags). */
+static int swapped_english(const mod_ruleset *rs, const char *w, size_t n)
+{
+    char v[40];
+    for (size_t k = 0; k + 1 < n; k++) {
+        if (w[k] == w[k + 1])
+            continue;
+        memcpy(v, w, n + 1);
+        v[k] = w[k + 1];
+        v[k + 1] = w[k];
+        if (!is_rule_vocab(rs, v, n) && speller_is_english(v))
+            return 1;
+    }
+    return 0;
+}
+
 /* Near-miss spellings (fuk, biatch, idoit): a cheap deletion index proposes rule words one edit
  * away; hunspell over the rule vocabulary confirms; English words are never re-read. */
 static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
@@ -456,6 +474,10 @@ static int read_near(const mod_ruleset *rs, const char *w, size_t n, found *f)
     memcpy(word, w, n);
     word[n] = '\0';
     speller_vocab_suggest(rs->vocab, word, near_pick, &nc);
+    if (f->n && strlen(f->reading) < n && swapped_english(rs, word, n)) {
+        f->n = 0;
+        f->reading[0] = '\0';
+    }
     return f->n > 0;
 }
 

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "strmap.h"
@@ -415,6 +416,74 @@ static size_t html_entity(const char *s, size_t n, int32_t *cp)
     return 0;
 }
 
+/* Does a web address start at s[i] ("http://", "https://", "www.")? Returns its end (trailing
+ * punctuation left to the sentence) and sets *host_end; 0 when none does. Only ASCII counts as
+ * part of an address. */
+static size_t url_at(const unsigned char *s, size_t i, size_t len, size_t *host_a,
+                     size_t *host_b)
+{
+    size_t h;
+    if (len - i > 7 && !strncasecmp((const char *)s + i, "http://", 7))
+        h = i + 7;
+    else if (len - i > 8 && !strncasecmp((const char *)s + i, "https://", 8))
+        h = i + 8;
+    else if (len - i > 4 && !strncasecmp((const char *)s + i, "www.", 4) &&
+             (byte_kind[s[i + 4]] & (K_LETTER | K_DIGIT)))
+        h = i;
+    else
+        return 0;
+    size_t e = h;
+    int32_t ent;
+    while (e < len && s[e] > 0x20 && s[e] < 0x80 && !strchr("\"<>", s[e])) {
+        /* HTML-escaped text: "&amp;" is the query's '&', "&#8221;" a closing quote after it */
+        if (s[e] == '&' && html_entity((const char *)s + e, len - e, &ent) &&
+            (ent >= 0x80 || ent <= 0x20 || strchr("\"<>", ent)))
+            break;
+        e++;
+    }
+    while (e > h && strchr(".,;:!?)]'", s[e - 1]))
+        e--;
+    size_t he = h;
+    while (he < e && !strchr("/?#", s[he]))
+        he++;
+    if (he == h)
+        return 0;
+    *host_a = h;
+    *host_b = he;
+    return e;
+}
+
+/* A web address is an address, not prose: only the words of its host name are read
+ * ("www.fuckyou.com" still swears); its path and query ("?prev=_t&hl=en") are identifiers. Its
+ * dots end no sentence. */
+static int feed_url(splitter *sp, const unsigned char *s, size_t i, size_t host_a,
+                    size_t host_b, uint32_t cpi)
+{
+    if (sp->w.len && word_flush(sp) < 0)
+        return -1;
+    for (size_t a = host_a; a < host_b;) {
+        if (!(byte_kind[s[a]] & (K_LETTER | K_DIGIT))) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        unsigned kinds = 0;
+        char word[256];
+        while (b < host_b && (byte_kind[s[b]] & (K_LETTER | K_DIGIT)) && b - a < sizeof word) {
+            word[b - a] = (char)byte_lower[s[b]];
+            kinds |= byte_kind[s[b]];
+            b++;
+        }
+        uint16_t flags = (kinds & K_LETTER ? TOK_LETTER : 0) | (kinds & K_DIGIT ? TOK_DIGIT : 0);
+        if (emit_token(sp, word, b - a, flags, cpi + (uint32_t)(a - i), cpi + (uint32_t)(b - i),
+                       (uint32_t)a, (uint32_t)b) < 0)
+            return -1;
+        sp->thin_since_word = 0; /* "f.u.c.k.com" labels are not spaced letters */
+        a = b;
+    }
+    return 0;
+}
+
 int normalize_text(const char *text, size_t len, token_list *out)
 {
     pthread_once(&ascii_once, ascii_classes_init);
@@ -433,6 +502,16 @@ int normalize_text(const char *text, size_t len, token_list *out)
         /* Fast path: a plain ASCII word followed by an ASCII separator is lower-cased straight
          * into the token buffer; so are "@name" (a mention keeps its '@') and "#tag" (the '#'
          * is punctuation). Anything else goes character by character below. */
+        if (sp.w.len == 0 && ((s[i] | 0x20) == 'h' || (s[i] | 0x20) == 'w')) {
+            size_t host_a, host_b, end = url_at(s, i, len, &host_a, &host_b);
+            if (end) {
+                if (feed_url(&sp, s, i, host_a, host_b, cpi) < 0)
+                    return -1;
+                cpi += (uint32_t)(end - i);
+                i = end;
+                continue;
+            }
+        }
         if (sp.w.len == 0 && s[i] < 0x80) {
             size_t lead = (s[i] == '@' || s[i] == '#') && i + 1 < len &&
                           (byte_kind[s[i + 1]] & (K_LETTER | K_DIGIT));

@@ -404,6 +404,41 @@ static void test_thin_separators_between_letters(void **state)
 
 /* ---- the list itself ---- */
 
+/* A web address is read by its host name only; its path and query are not words, and its dots
+ * end no sentence. Punctuation after it, or an escaped quote, is the comment's again. */
+static void test_web_addresses(void **state)
+{
+    (void)state;
+    token_list tl = tokenize("see http://www.imdb.com/title/tt17?ref_=tt_ov&prev=1. Next");
+    const char *const words[] = {"see", "www", "imdb", "com", "next"};
+    assert_words(&tl, words, 5);
+    assert_tok(&tl, 1, "www", 11, 14, 11, 14);
+    assert_tok(&tl, 3, "com", 20, 23, 20, 23);
+    assert_int_equal(tl.toks[3].sentence, 0);
+    assert_int_equal(tl.toks[4].sentence, 1);
+    token_list_free(&tl);
+
+    tl = tokenize("go to WWW.FuckYou.com now");
+    const char *const www[] = {"go", "to", "www", "fuckyou", "com", "now"};
+    assert_words(&tl, www, 6);
+    assert_tok(&tl, 3, "fuckyou", 10, 17, 10, 17);
+    assert_int_equal(tl.toks[5].sentence, 0);
+    token_list_free(&tl);
+
+    /* escaped tweets: "&#8221;" closes the quote around the address, the word after is text */
+    tl = tokenize("&#8220;http://t.co/mstrue&#8221;niggah said &amp; left");
+    const char *const esc[] = {"t", "co", "niggah", "said", "left"};
+    assert_words(&tl, esc, 5);
+    assert_tok(&tl, 2, "niggah", 32, 38, 32, 38);
+    token_list_free(&tl);
+
+    /* "http" and "www" that start no address are words */
+    tl = tokenize("the www of http");
+    const char *const plain[] = {"the", "www", "of", "http"};
+    assert_words(&tl, plain, 4);
+    token_list_free(&tl);
+}
+
 static void test_append_and_reset(void **state)
 {
     (void)state;
@@ -514,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_trailing_bang_ends_sentence),
         cmocka_unit_test(test_sentence_indices),
         cmocka_unit_test(test_thin_separators_between_letters),
+        cmocka_unit_test(test_web_addresses),
         cmocka_unit_test(test_append_and_reset),
         cmocka_unit_test(test_text_not_nul_terminated),
         cmocka_unit_test(test_long_words),
