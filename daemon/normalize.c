@@ -502,20 +502,22 @@ int normalize_text(const char *text, size_t len, token_list *out)
         /* Fast path: a plain ASCII word followed by an ASCII separator is lower-cased straight
          * into the token buffer; so are "@name" (a mention keeps its '@') and "#tag" (the '#'
          * is punctuation). Anything else goes character by character below. */
-        if (sp.w.len == 0 && ((s[i] | 0x20) == 'h' || (s[i] | 0x20) == 'w')) {
-            size_t host_a, host_b, end = url_at(s, i, len, &host_a, &host_b);
-            if (end) {
-                if (feed_url(&sp, s, i, host_a, host_b, cpi) < 0)
-                    return -1;
-                cpi += (uint32_t)(end - i);
-                i = end;
-                continue;
-            }
-        }
         if (sp.w.len == 0 && s[i] < 0x80) {
             size_t lead = (s[i] == '@' || s[i] == '#') && i + 1 < len &&
                           (byte_kind[s[i + 1]] & (K_LETTER | K_DIGIT));
             if (lead || (byte_kind[s[i]] & (K_LETTER | K_DIGIT))) {
+                /* "ht" or "ww" first: most words starting with h or w are no address */
+                size_t host_a, host_b, end;
+                if (i + 4 < len &&
+                    (((s[i] | 0x20) == 'h' && (s[i + 1] | 0x20) == 't') ||
+                     ((s[i] | 0x20) == 'w' && (s[i + 1] | 0x20) == 'w')) &&
+                    (end = url_at(s, i, len, &host_a, &host_b)) > 0) {
+                    if (feed_url(&sp, s, i, host_a, host_b, cpi) < 0)
+                        return -1;
+                    cpi += (uint32_t)(end - i);
+                    i = end;
+                    continue;
+                }
                 if (buf_reserve(out, len - i + 1 + BUF_SLACK) < 0)
                     return -1;
                 size_t a = s[i] == '#' ? i + 1 : i; /* first byte of the token */
