@@ -614,8 +614,11 @@ void http_stop(http_server *srv, unsigned grace_ms)
 {
     if (!srv)
         return;
+    /* New requests are refused from here on (503, Connection: close). The listener stays open
+     * until MHD_stop_daemon: MHD_quiesce_daemon on an epoll daemon races with its own polling
+     * thread over removing the listen socket, and libmicrohttpd 0.9.75 aborts the process when
+     * it loses (MHD_PANIC "Failed to remove listen FD from epoll set"). */
     atomic_store(&srv->closing, 1);
-    MHD_socket lsock = MHD_quiesce_daemon(srv->d);
     /* libmicrohttpd must not stop with suspended connections, and a suspended request is one whose
      * verdict is being committed: wait for those however long the writer takes. */
     unsigned waited = 0;
@@ -628,7 +631,5 @@ void http_stop(http_server *srv, unsigned grace_ms)
         log_msg("stopping with %ld request(s) still reading their body",
                 atomic_load(&srv->in_flight));
     MHD_stop_daemon(srv->d);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
     free(srv);
 }
