@@ -122,10 +122,6 @@ static norm_token *tok_slot(token_list *tl)
     return &tl->toks[tl->count];
 }
 
-/* Code points the character being fed spans in the original: 1, or the length of an HTML
- * entity such as "&amp;". Set by normalize_text around each feed. */
-static __thread uint32_t sp_entity_cps = 1;
-
 /* The word being built, with the per-character spans needed to trim symbols at its edges. */
 typedef struct {
     char text[256];
@@ -137,23 +133,12 @@ typedef struct {
     int upper_letters, first_upper;
 } word_buf;
 
-static void word_add(word_buf *w, const char *s, size_t n, enum cls cls, uint32_t cp, uint32_t b,
-                     uint32_t b_end)
-{
-    for (size_t i = 0; i < n && w->len < sizeof w->text - 1; i++) {
-        w->text[w->len] = s[i];
-        w->cp_at[w->len] = cp;
-        w->cp_end[w->len] = cp + sp_entity_cps;
-        w->b_at[w->len] = b;
-        w->b_end[w->len] = b_end;
-        w->cls_at[w->len] = cls;
-        w->len++;
-    }
-}
-
 typedef struct {
     token_list *tl;
     word_buf w;
+    /* Code points the character being fed spans in the original: 1, or the length of an HTML
+     * entity such as "&amp;". */
+    uint32_t char_cps;
     uint32_t sentence;
     int thin_since_word;  /* separators since the last word were thin (space, dot, dash) */
     int seps_since_word;
@@ -162,6 +147,21 @@ typedef struct {
 } splitter;
 
 static void sentence_end(splitter *sp);
+
+static void word_add(splitter *sp, const char *s, size_t n, enum cls cls, uint32_t cp,
+                     uint32_t b, uint32_t b_end)
+{
+    word_buf *w = &sp->w;
+    for (size_t i = 0; i < n && w->len < sizeof w->text - 1; i++) {
+        w->text[w->len] = s[i];
+        w->cp_at[w->len] = cp;
+        w->cp_end[w->len] = cp + sp->char_cps;
+        w->b_at[w->len] = b;
+        w->b_end[w->len] = b_end;
+        w->cls_at[w->len] = cls;
+        w->len++;
+    }
+}
 
 /* Bytes kept free after the normalized text, so that hashing may load whole 8-byte words. */
 #define BUF_SLACK 8
@@ -288,7 +288,7 @@ static int feed_ascii(splitter *sp, unsigned char c, uint32_t cp, uint32_t b, ui
                     sp->w.first_upper = 1;
             }
         }
-        word_add(&sp->w, &lc, 1, cls, cp, b, b_end);
+        word_add(sp, &lc, 1, cls, cp, b, b_end);
         return 0;
     }
 sep:
@@ -328,7 +328,7 @@ static int feed_unicode(splitter *sp, int32_t cp, uint32_t cpi, uint32_t b, uint
         int latin = confusable_latin(c);
         if (latin) {
             char l = (char)latin;
-            word_add(&sp->w, &l, 1, C_LETTER, cpi, b, b_end);
+            word_add(sp, &l, 1, C_LETTER, cpi, b, b_end);
             continue;
         }
         switch (utf8proc_category(c)) {
@@ -340,7 +340,7 @@ static int feed_unicode(splitter *sp, int32_t cp, uint32_t cpi, uint32_t b, uint
                 sp->w.latin_letters++;
             else
                 sp->w.foreign_letters++;
-            word_add(&sp->w, (const char *)enc, (size_t)el, C_LETTER, cpi, b, b_end);
+            word_add(sp, (const char *)enc, (size_t)el, C_LETTER, cpi, b, b_end);
             break;
         }
         case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
@@ -491,6 +491,7 @@ int normalize_text(const char *text, size_t len, token_list *out)
     splitter sp;
     sp.tl = out;
     sp.first_new = out->count;
+    sp.char_cps = 1;
     sp.sentence = 0;
     sp.thin_since_word = sp.seps_since_word = sp.in_quote = 0;
     sp.w.len = 0;
@@ -568,12 +569,12 @@ int normalize_text(const char *text, size_t len, token_list *out)
         size_t ent_len;
         if (s[i] == '&' && (ent_len = html_entity(text + i, len - i, &ent_cp)) > 0) {
             /* Comments often arrive HTML-escaped: "&amp;", "Jap&#243;n" read as the character. */
-            sp_entity_cps = (uint32_t)ent_len;
+            sp.char_cps = (uint32_t)ent_len;
             int rc = ent_cp < 0x80
                          ? feed_ascii(&sp, (unsigned char)ent_cp, cpi, (uint32_t)i,
                                       (uint32_t)(i + ent_len))
                          : feed_unicode(&sp, ent_cp, cpi, (uint32_t)i, (uint32_t)(i + ent_len));
-            sp_entity_cps = 1;
+            sp.char_cps = 1;
             if (rc < 0)
                 return -1;
             i += ent_len;
