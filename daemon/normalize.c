@@ -559,12 +559,6 @@ int normalize_text(const char *text, size_t len, token_list *out)
                 continue;
             }
         }
-        if (s[i] == ' ' && sp.w.len == 0) {
-            sp.seps_since_word++; /* the commonest byte: a space between words */
-            i++;
-            cpi++;
-            continue;
-        }
         int32_t ent_cp;
         size_t ent_len;
         if (s[i] == '&' && (ent_len = html_entity(text + i, len - i, &ent_cp)) > 0) {
