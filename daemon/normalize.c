@@ -208,6 +208,30 @@ static int emit_token(splitter *sp, const char *text, size_t n, uint16_t flags, 
     return token_append(sp, n, flags, cp_a, cp_b, b_a, b_b);
 }
 
+/* Lower-cases the run of ASCII letters and digits in s from j (up to end) into dst, collecting
+ * their kinds and the number of capitals. Returns where the run stops. */
+static inline size_t lower_run(const unsigned char *s, size_t j, size_t end, char *dst,
+                               unsigned *kinds, unsigned *upper)
+{
+    unsigned all = 0, caps = 0;
+    for (; j < end; j++) {
+        unsigned k = byte_kind[s[j]];
+        if (!(k & (K_LETTER | K_DIGIT)))
+            break;
+        *dst++ = (char)byte_lower[s[j]];
+        all |= k;
+        caps += (k & K_UPPER) != 0;
+    }
+    *kinds = all;
+    *upper = caps;
+    return j;
+}
+
+static inline uint16_t kind_flags(unsigned kinds)
+{
+    return (uint16_t)((kinds & K_LETTER ? TOK_LETTER : 0) | (kinds & K_DIGIT ? TOK_DIGIT : 0));
+}
+
 /* Ends the current word: trims edge symbols, records flags, appends the token. */
 static int word_flush(splitter *sp)
 {
@@ -417,8 +441,8 @@ static size_t html_entity(const char *s, size_t n, int32_t *cp)
 }
 
 /* Does a web address start at s[i] ("http://", "https://", "www.")? Returns its end (trailing
- * punctuation left to the sentence) and sets *host_end; 0 when none does. Only ASCII counts as
- * part of an address. */
+ * punctuation left to the sentence) and sets [*host_a, *host_b) to its host name; 0 when none
+ * does. Only ASCII counts as part of an address. */
 static size_t url_at(const unsigned char *s, size_t i, size_t len, size_t *host_a,
                      size_t *host_b)
 {
@@ -466,17 +490,13 @@ static int feed_url(splitter *sp, const unsigned char *s, size_t i, size_t host_
             a++;
             continue;
         }
-        size_t b = a;
-        unsigned kinds = 0;
-        char word[256];
-        while (b < host_b && (byte_kind[s[b]] & (K_LETTER | K_DIGIT)) && b - a < sizeof word) {
-            word[b - a] = (char)byte_lower[s[b]];
-            kinds |= byte_kind[s[b]];
-            b++;
-        }
-        uint16_t flags = (kinds & K_LETTER ? TOK_LETTER : 0) | (kinds & K_DIGIT ? TOK_DIGIT : 0);
-        if (emit_token(sp, word, b - a, flags, cpi + (uint32_t)(a - i), cpi + (uint32_t)(b - i),
-                       (uint32_t)a, (uint32_t)b) < 0)
+        size_t end = host_b - a > 256 ? a + 256 : host_b; /* a longer label is several words */
+        if (buf_reserve(sp->tl, end - a + 1 + BUF_SLACK) < 0)
+            return -1;
+        unsigned kinds, upper;
+        size_t b = lower_run(s, a, end, sp->tl->buf + sp->tl->blen, &kinds, &upper);
+        if (token_append(sp, b - a, kind_flags(kinds), cpi + (uint32_t)(a - i),
+                         cpi + (uint32_t)(b - i), (uint32_t)a, (uint32_t)b) < 0)
             return -1;
         sp->thin_since_word = 0; /* "f.u.c.k.com" labels are not spaced letters */
         a = b;
@@ -525,21 +545,10 @@ int normalize_text(const char *text, size_t len, token_list *out)
                 char *dst = out->buf + out->blen;
                 if (s[i] == '@')
                     dst[0] = '@';
-                size_t j = i + lead;
-                unsigned kinds = 0, upper = 0;
-                while (j < len) {
-                    unsigned k = byte_kind[s[j]];
-                    if (!(k & (K_LETTER | K_DIGIT)))
-                        break;
-                    dst[j - a] = (char)byte_lower[s[j]];
-                    kinds |= k;
-                    upper += (k & K_UPPER) != 0;
-                    j++;
-                }
+                unsigned kinds, upper;
+                size_t j = lower_run(s, i + lead, len, dst + (i + lead - a), &kinds, &upper);
                 if (j == len || (s[j] < 0x80 && ascii_class(s[j]) != C_SYMBOL && s[j] != '&')) {
-                    uint16_t flags = (kinds & K_LETTER ? TOK_LETTER : 0) |
-                                     (kinds & K_DIGIT ? TOK_DIGIT : 0) |
-                                     (s[i] == '@' ? TOK_AT : 0) |
+                    uint16_t flags = kind_flags(kinds) | (s[i] == '@' ? TOK_AT : 0) |
                                      (s[i] != '#' && (byte_kind[s[i + lead]] & K_UPPER)
                                           ? TOK_CAPITAL : 0) |
                                      (upper >= 2 && !(kinds & K_LOWER) ? TOK_ALLCAPS : 0);
