@@ -409,18 +409,15 @@ static int read_sound_alike(const mod_ruleset *rs, const char *w, size_t n, foun
     if (n < 4 || n >= 40)
         return 0; /* short words are too easily something else ("v." is not "u") */
     for (size_t r = 0; r < sizeof rep / sizeof rep[0]; r++) {
-        size_t fl = strlen(rep[r][0]), tl = strlen(rep[r][1]);
+        size_t fl = strlen(rep[r][0]);
         for (const char *p = strstr(w, rep[r][0]); p; p = strstr(p + 1, rep[r][0])) {
             size_t at = (size_t)(p - w);
-            if (at + fl > n)
-                break;
             int len = snprintf(v, sizeof v, "%.*s%s%s", (int)at, w, rep[r][1], p + fl);
             if (len > 0 && exact(rs, v, (size_t)len, READ_NEAR, f)) {
                 snprintf(f->reading, sizeof f->reading, "%s", v);
                 return 1;
             }
         }
-        (void)tl;
     }
     return 0;
 }
@@ -515,8 +512,8 @@ static void analyze_uncached(const mod_ruleset *rs, const char *w, size_t n, uin
     if (read_as(rs, w, n, READ_EXACT, f))
         return;
     if (flags & (TOK_DIGIT | TOK_SYMBOL)) {
-        if (read_masked(rs, w, n, f) || read_leet(rs, w, n, f))
-            return;
+        if (!read_masked(rs, w, n, f))
+            read_leet(rs, w, n, f);
         return;
     }
     if (!is_alpha(w, n))
