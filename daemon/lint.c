@@ -206,24 +206,6 @@ static void lint_set_text(const mod_ruleset *rs, uint32_t set, lint_str *out)
     lint_term_text(rs, s->terms.v[0], out);
 }
 
-/* Words that can make a rule fire: those in the terms of sets used as rule elements. */
-static uint8_t *lint_element_words(const mod_ruleset *rs)
-{
-    uint8_t *el = calloc(rs->n_words + 1, 1);
-    if (!el)
-        abort();
-    for (uint32_t r = 0; r < rs->n_rules; r++)
-        for (uint32_t e = 0; e < rs->rules[r].n_elems; e++) {
-            const lex_set *s = &rs->sets[rs->rules[r].elems[e].set];
-            for (uint32_t t = 0; t < s->terms.n; t++) {
-                const lex_term *term = &rs->terms[s->terms.v[t]];
-                for (uint32_t w = 0; w < term->words.n; w++)
-                    el[term->words.v[w]] = 1;
-            }
-        }
-    return el;
-}
-
 static int lint_u32_cmp(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -615,14 +597,13 @@ static void lint_never_match(const mod_ruleset *rs, uint8_t *reported, rule_diag
 
 /* Does word i of an allowed entry read as a word some rule fires on? bare is the rule set built
  * without the allow list (the list itself keeps wildcards and near misses off allowed words). */
-static int lint_masks(const mod_ruleset *bare, const uint8_t *elem, const token_list *tl,
-                      size_t i)
+static int lint_masks(const mod_ruleset *bare, const token_list *tl, size_t i)
 {
     const norm_token *t = &tl->toks[i];
     word_reading rd;
     if (analyze_word(bare, token_text(tl, t), t->len, t->hash, t->flags, &rd) == 0)
         for (uint32_t h = 0; h < rd.n_hits; h++)
-            if (elem[rd.hits[h].word])
+            if (bare->words[rd.hits[h].word].element)
                 return 1;
     return 0;
 }
@@ -646,7 +627,6 @@ static void lint_allow(const mod_ruleset *rs, rule_diags *d)
     free(files);
     if (!built)
         return;
-    uint8_t *elem = lint_element_words(bare);
     strmap seen = {0};
     char line[1024];
     for (int ln = 1; lint_line(f, ln, line, sizeof line); ln++) {
@@ -676,7 +656,7 @@ static void lint_allow(const mod_ruleset *rs, rule_diags *d)
         } else {
             int masks = 0;
             for (size_t i = 0; i < tl.count && !masks; i++)
-                masks = lint_masks(bare, elem, &tl, i);
+                masks = lint_masks(bare, &tl, i);
             if (!masks)
                 lint_add(d, f->name, ln, col,
                          "remove it: it is left over from a rule that is gone, or misspelled",
@@ -687,7 +667,6 @@ static void lint_allow(const mod_ruleset *rs, rule_diags *d)
         token_list_free(&tl);
     }
     strmap_free(&seen);
-    free(elem);
     ruleset_unref(bare);
 }
 

@@ -899,14 +899,13 @@ static void build_indexes(mod_ruleset *rs)
 {
     /* Words that rules use as elements (not only as "unless" guards) are the vocabulary that
      * near-miss spellings and masked letters may be read as. */
-    uint8_t *element_word = calloc(rs->n_words + 1, 1);
     for (uint32_t r = 0; r < rs->n_rules; r++)
         for (uint32_t e = 0; e < rs->rules[r].n_elems; e++) {
             lex_set *s = &rs->sets[rs->rules[r].elems[e].set];
             for (uint32_t t = 0; t < s->terms.n; t++) {
                 lex_term *term = &rs->terms[s->terms.v[t]];
                 for (uint32_t k = 0; k < term->words.n; k++)
-                    element_word[term->words.v[k]] = 1;
+                    rs->words[term->words.v[k]].element = 1;
             }
         }
     rs->terms_by_first = calloc(rs->n_words + 1, sizeof *rs->terms_by_first);
@@ -920,7 +919,7 @@ static void build_indexes(mod_ruleset *rs)
         lex_word *lw = &rs->words[w];
         size_t len = strlen(lw->text);
         if (lw->kind == W_EXACT || lw->kind == W_ONLY) {
-            surface_add(rs, lw->text, w, element_word[w]);
+            surface_add(rs, lw->text, w, lw->element);
         } else if (lw->kind == W_PREFIX) {
             strmap_put(&rs->prefixes, lw->text, len, w, NULL);
             strmap_put(&rs->rule_vocab, lw->text, len, 1, NULL);
@@ -930,12 +929,12 @@ static void build_indexes(mod_ruleset *rs)
             u32vec_push(&rs->infixes, w);
             strmap_put(&rs->rule_vocab, lw->text, len, 1, NULL);
         }
-        if (element_word[w] && len >= 3 && len > rs->max_join)
+        if (lw->element && len >= 3 && len > rs->max_join)
             rs->max_join = (uint32_t)len;
     }
     uint32_t n_exact = rs->n_words;
     for (uint32_t w = 0; w < n_exact; w++)
-        if (rs->words[w].kind == W_EXACT && element_word[w])
+        if (rs->words[w].kind == W_EXACT && rs->words[w].element)
             add_inflections(rs, w);
 
     /* Near-miss index: each vocabulary word and its one-letter deletions. */
@@ -944,7 +943,7 @@ static void build_indexes(mod_ruleset *rs)
     for (uint32_t w = 0; w < rs->n_words; w++) {
         const char *t = rs->words[w].text;
         size_t n = strlen(t);
-        if (!element_word[w] || rs->words[w].kind == W_INFIX || n < 4 || n > 30 ||
+        if (!rs->words[w].element || rs->words[w].kind == W_INFIX || n < 4 || n > 30 ||
             strspn(t, "abcdefghijklmnopqrstuvwxyz") != n)
             continue;
         vocab[n_vocab++] = t;
@@ -981,7 +980,6 @@ static void build_indexes(mod_ruleset *rs)
     if (n_vocab)
         rs->vocab = speller_vocab_new(vocab, n_vocab);
     free(vocab);
-    free(element_word);
 }
 
 /* ---- loading ---- */

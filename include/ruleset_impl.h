@@ -17,6 +17,7 @@ typedef enum { W_EXACT, W_PREFIX, W_INFIX, W_ONLY } word_kind;
 typedef struct {
     char *text;
     word_kind kind;
+    int element; /* in a set some rule uses as an element, not only as a guard */
 } lex_word;
 
 /* A term: one word or a phrase of consecutive words; member of one or more sets. */
