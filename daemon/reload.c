@@ -144,13 +144,7 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
         rc = -1;
     }
     if (rc != 0) {
-        for (size_t i = 0; i < diags->count; i++)
-            if (diags->items[i].severity == DIAG_ERROR) {
-                char *m = diag_format(&diags->items[i]);
-                err_set(err, ERR_RULES, "%s", m ? m : "rule error");
-                free(m);
-                break;
-            }
+        diags_first_error(diags, err);
         return -1;
     }
     *out = rs;

@@ -92,6 +92,17 @@ char *diag_format(const rule_diag *d)
     return n < 0 ? NULL : s;
 }
 
+void diags_first_error(const rule_diags *d, mod_error *err)
+{
+    for (size_t i = 0; i < d->count; i++)
+        if (d->items[i].severity == DIAG_ERROR) {
+            char *msg = diag_format(&d->items[i]);
+            err_set(err, ERR_RULES, "%s", msg ? msg : "rule error");
+            free(msg);
+            return;
+        }
+}
+
 /* ---- building blocks ---- */
 
 #define GROW(arr, n, cap)                                                                  \
@@ -1188,13 +1199,7 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
     free(srcs);
 
     if (diags_errors(diags) > errors_before) {
-        for (size_t i = 0; i < diags->count; i++)
-            if (diags->items[i].severity == DIAG_ERROR) {
-                char *msg = diag_format(&diags->items[i]);
-                err_set(err, ERR_RULES, "%s", msg ? msg : "rule error");
-                free(msg);
-                break;
-            }
+        diags_first_error(diags, err);
         ruleset_unref(rs);
         diags_free(&local);
         return -1;

@@ -35,6 +35,8 @@ void diags_add(rule_diags *d, diag_severity sev, const char *file, int line, int
 size_t diags_errors(const rule_diags *d);
 /* Formats one diagnostic as "file:line:col: error: message (hint)". Caller frees. */
 char *diag_format(const rule_diag *d);
+/* Sets err (ERR_RULES) to the first error of d, formatted; leaves err alone when d has none. */
+void diags_first_error(const rule_diags *d, mod_error *err);
 
 /* An example carried in a rule file: "# expect block: "text"" (checked by `rules test`). */
 typedef struct {
