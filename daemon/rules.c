@@ -1298,11 +1298,7 @@ void ruleset_unref(mod_ruleset *rs)
     strmap_free(&rs->allow_words);
     strmap_free(&rs->near_index);
     speller_vocab_free(rs->vocab);
-    for (size_t i = 0; i < rs->n_files; i++) {
-        free(rs->files[i].name);
-        free(rs->files[i].content);
-    }
-    free(rs->files);
+    rule_files_free(rs->files, rs->n_files);
     for (size_t i = 0; i < rs->n_examples; i++) {
         free(rs->examples[i].file);
         free(rs->examples[i].expected);
