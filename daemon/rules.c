@@ -459,6 +459,67 @@ static uint32_t literal_set(mod_ruleset *rs, const char *phrase, const char *fil
     return id;
 }
 
+#define MAX_ELEMS 32
+
+/* A rule's pattern as it is read: its elements so far, the distance written since the last one,
+ * and the literal words not yet made an element. */
+typedef struct {
+    rule_elem elems[MAX_ELEMS];
+    uint32_t n;
+    gap_kind gap;   /* GAP_NONE: no distance written since the last element */
+    uint32_t gap_n;
+    char phrase[1024];
+    int phrase_col;
+} pattern;
+
+/* Appends an element, related to the previous one by the distance written before it (adjacent
+ * when none was). A full pattern takes no more. */
+static void push_elem(pattern *p, uint32_t set)
+{
+    if (p->n < MAX_ELEMS) {
+        gap_kind gap = p->n == 0 ? GAP_NONE : p->gap ? p->gap : GAP_ADJACENT;
+        p->elems[p->n] = (rule_elem){.set = set, .gap = gap, .n = p->gap_n};
+        p->n++;
+    }
+    p->gap = GAP_NONE;
+    p->gap_n = 0;
+}
+
+/* Makes the literal words read so far an element. Returns -1 (reported) when they are no term. */
+static int flush_phrase(mod_ruleset *rs, rule_diags *diags, const char *file, int line,
+                        pattern *p)
+{
+    if (!p->phrase[0])
+        return 0;
+    const char *why = NULL;
+    uint32_t set = literal_set(rs, p->phrase, file, line, &why);
+    if (set == UINT32_MAX)
+        diags_add(diags, DIAG_ERROR, file, line, p->phrase_col, NULL, "%s: \"%s\"", why,
+                  p->phrase);
+    else if (p->n < MAX_ELEMS)
+        push_elem(p, set); /* a full pattern takes no more; the distance before it stays */
+    p->phrase[0] = '\0';
+    return set == UINT32_MAX ? -1 : 0;
+}
+
+/* Where the reader is in "PATTERN [unless @SET [~N] [except @SET]]...". */
+typedef enum {
+    IN_PATTERN,    /* elements and distances */
+    IN_UNLESS,     /* after "unless": its @set comes next */
+    IN_GUARD,      /* after "unless @set": ~N, except or another unless may follow */
+    IN_GUARD_N,    /* after "unless @set ~N": except or another unless may follow */
+    IN_EXCEPT,     /* after "except": its @set comes next */
+    IN_EXCEPT_SET, /* after "except @set": another unless may follow */
+} rule_part;
+
+/* The error when "unless" or "except" is left without its @set, or NULL. */
+static const char *set_missing(rule_part part)
+{
+    return part == IN_UNLESS   ? "'unless' needs a @set after it"
+           : part == IN_EXCEPT ? "'except' needs a @set after it"
+                               : NULL;
+}
+
 /* Second pass: rules "NAME WEIGHT PATTERN [unless @SET [~N] [except @SET]]". */
 static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diags)
 {
@@ -522,37 +583,10 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             abort();
         r.source = strdup(sf->lines[i]);
         int ok = 1;
-        gap_kind pending_gap = GAP_NONE;
-        uint32_t pending_n = 0;
-        char phrase[1024] = "";
-        int phrase_col = 0;
-        int in_unless = 0;
-        rule_elem elems[32];
-        uint32_t ne = 0;
+        pattern pat = {.n = 0};
+        rule_part part = IN_PATTERN;
         rule_unless unl[8];
         uint32_t nu = 0;
-
-#define FLUSH_PHRASE()                                                                     \
-    do {                                                                                   \
-        if (phrase[0]) {                                                                   \
-            const char *why_ = NULL;                                                       \
-            uint32_t s_ = literal_set(rs, phrase, sf->file, i + 1, &why_);                 \
-            if (s_ == UINT32_MAX) {                                                        \
-                diags_add(diags, DIAG_ERROR, sf->file, i + 1, phrase_col, NULL, "%s: \"%s\"", \
-                         why_, phrase);                                                    \
-                ok = 0;                                                                    \
-            } else if (ne < 32) {                                                          \
-                elems[ne++] = (rule_elem){.set = s_,                                       \
-                                          .gap = ne ? (pending_gap ? pending_gap : GAP_ADJACENT) \
-                                                    : GAP_NONE,                            \
-                                          .n = pending_n};                                 \
-                pending_gap = GAP_NONE;                                                    \
-                pending_n = 0;                                                             \
-            }                                                                              \
-            phrase[0] = '\0';                                                              \
-        }                                                                                  \
-    } while (0)
-
         for (int f = 2; f < nf && ok; f++) {
             char *tok = fields[f];
             if (strchr(tok, ',')) {
@@ -563,24 +597,24 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 break;
             }
             if (strcmp(tok, "except") == 0) {
-                if (in_unless != 2 && in_unless != 3) {
+                if (part != IN_GUARD && part != IN_GUARD_N) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                              "write: unless @set ~N except @set", "'except' must follow a guard");
                     ok = 0;
                     break;
                 }
-                in_unless = 4;
+                part = IN_EXCEPT;
                 continue;
             }
             if (strcmp(tok, "unless") == 0) {
-                FLUSH_PHRASE();
-                if (in_unless == 1 || in_unless == 4) {
-                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
-                             in_unless == 1 ? "'unless' needs a @set after it"
-                                            : "'except' needs a @set after it");
+                if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
+                    ok = 0;
+                if (set_missing(part)) {
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL, "%s",
+                             set_missing(part));
                     ok = 0;
                 }
-                in_unless = 1;
+                part = IN_UNLESS;
                 continue;
             }
             if ((tok[0] == '~' || (tok[0] == '.' && tok[1] == '.')) ) {
@@ -593,26 +627,27 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                     ok = 0;
                     break;
                 }
-                if (in_unless == 4 || in_unless == 5) {
+                if (part == IN_EXCEPT || part == IN_EXCEPT_SET) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
                              "write: unless @set ~N except @set");
                     ok = 0;
                     break;
                 }
-                if (in_unless == 2) {
+                if (part == IN_GUARD) {
                     unl[nu - 1].n = (int)n;
-                    in_unless = 3;
+                    part = IN_GUARD_N;
                     continue;
                 }
-                FLUSH_PHRASE();
-                if (!ne || in_unless) {
+                if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
+                    ok = 0;
+                if (!pat.n || part != IN_PATTERN) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
                              "a distance must stand between two elements");
                     ok = 0;
                     break;
                 }
-                pending_gap = tok[0] == '~' ? GAP_WINDOW : GAP_ORDERED;
-                pending_n = (uint32_t)n;
+                pat.gap = tok[0] == '~' ? GAP_WINDOW : GAP_ORDERED;
+                pat.gap_n = (uint32_t)n;
                 continue;
             }
             if (tok[0] == '@') {
@@ -624,58 +659,52 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                     break;
                 }
                 rs->sets[*sid].used = 1;
-                if (in_unless == 4) {
+                if (part == IN_EXCEPT) {
                     unl[nu - 1].except = *sid;
-                    in_unless = 5;
+                    part = IN_EXCEPT_SET;
                     continue;
                 }
-                if (in_unless) {
-                    if (in_unless != 1 || nu >= 8) {
+                if (part != IN_PATTERN) {
+                    if (part != IN_UNLESS || nu >= 8) {
                         diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
                                  "write: unless @set ~N");
                         ok = 0;
                         break;
                     }
                     unl[nu++] = (rule_unless){.set = *sid, .n = -1, .except = UINT32_MAX};
-                    in_unless = 2;
+                    part = IN_GUARD;
                     continue;
                 }
-                FLUSH_PHRASE();
-                if (ne < 32)
-                    elems[ne++] = (rule_elem){
-                        .set = *sid,
-                        .gap = ne ? (pending_gap ? pending_gap : GAP_ADJACENT) : GAP_NONE,
-                        .n = pending_n};
-                pending_gap = GAP_NONE;
-                pending_n = 0;
+                if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
+                    ok = 0;
+                push_elem(&pat, *sid);
                 continue;
             }
-            if (in_unless) {
+            if (part != IN_PATTERN) {
                 diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                          "write: unless @set ~N", "'unless' takes a @set, not \"%s\"", tok);
                 ok = 0;
                 break;
             }
-            if (!phrase[0])
-                phrase_col = cols[f];
+            if (!pat.phrase[0])
+                pat.phrase_col = cols[f];
             else
-                strncat(phrase, " ", sizeof phrase - strlen(phrase) - 1);
-            strncat(phrase, tok, sizeof phrase - strlen(phrase) - 1);
+                strncat(pat.phrase, " ", sizeof pat.phrase - strlen(pat.phrase) - 1);
+            strncat(pat.phrase, tok, sizeof pat.phrase - strlen(pat.phrase) - 1);
         }
-        FLUSH_PHRASE();
-#undef FLUSH_PHRASE
-        if (ok && (in_unless == 1 || in_unless == 4)) {
-            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
-                     in_unless == 1 ? "'unless' needs a @set after it"
-                                    : "'except' needs a @set after it");
+        if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
+            ok = 0;
+        if (ok && set_missing(part)) {
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL, "%s",
+                     set_missing(part));
             ok = 0;
         }
-        if (ok && pending_gap) {
+        if (ok && pat.gap) {
             diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
                      "a distance must be followed by an element");
             ok = 0;
         }
-        if (ok && !ne) {
+        if (ok && !pat.n) {
             diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[2], NULL, "empty pattern");
             ok = 0;
         }
@@ -692,9 +721,9 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             free(r.source);
             continue;
         }
-        r.elems = malloc(ne * sizeof *r.elems);
-        memcpy(r.elems, elems, ne * sizeof *elems);
-        r.n_elems = ne;
+        r.elems = malloc(pat.n * sizeof *r.elems);
+        memcpy(r.elems, pat.elems, pat.n * sizeof *r.elems);
+        r.n_elems = pat.n;
         if (nu) {
             r.unless = malloc(nu * sizeof *r.unless);
             memcpy(r.unless, unl, nu * sizeof *unl);
