@@ -788,6 +788,19 @@ size_t ruleset_lint(const mod_ruleset *rs, rule_diags *diags)
     return diags->count - before;
 }
 
+/* Adds a named set to out, once; unless: it is named after "unless". */
+static void info_add_set(const mod_ruleset *rs, rule_info *out, uint32_t set, int unless)
+{
+    const lex_set *s = &rs->sets[set];
+    if (!lint_is_named(s) || out->n_sets == RULE_INFO_MAX_SETS)
+        return;
+    for (size_t j = 0; j < out->n_sets; j++)
+        if (strcmp(out->sets[j].name, s->name) == 0)
+            return;
+    out->sets[out->n_sets++] =
+        (rule_set_ref){.name = s->name, .file = s->file, .line = s->line, .unless = unless};
+}
+
 int ruleset_rule_info(const mod_ruleset *rs, const char *name, rule_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -801,24 +814,12 @@ int ruleset_rule_info(const mod_ruleset *rs, const char *name, rule_info *out)
         out->source = r->source;
         out->weight = r->weight;
         /* Elements, then each guard's set and the set it excepts. */
-        for (uint32_t k = 0; k < r->n_elems + 2 * r->n_unless; k++) {
-            int unless = k >= r->n_elems;
-            uint32_t set;
-            if (!unless)
-                set = r->elems[k].set;
-            else if ((k - r->n_elems) % 2 == 0)
-                set = r->unless[(k - r->n_elems) / 2].set;
-            else if ((set = r->unless[(k - r->n_elems) / 2].except) == UINT32_MAX)
-                continue;
-            const lex_set *s = &rs->sets[set];
-            if (!lint_is_named(s) || out->n_sets == RULE_INFO_MAX_SETS)
-                continue;
-            int dup = 0;
-            for (size_t j = 0; j < out->n_sets; j++)
-                dup |= strcmp(out->sets[j].name, s->name) == 0;
-            if (!dup)
-                out->sets[out->n_sets++] =
-                    (rule_set_ref){.name = s->name, .file = s->file, .line = s->line, .unless = unless};
+        for (uint32_t e = 0; e < r->n_elems; e++)
+            info_add_set(rs, out, r->elems[e].set, 0);
+        for (uint32_t u = 0; u < r->n_unless; u++) {
+            info_add_set(rs, out, r->unless[u].set, 1);
+            if (r->unless[u].except != UINT32_MAX)
+                info_add_set(rs, out, r->unless[u].except, 1);
         }
         return 0;
     }
