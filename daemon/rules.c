@@ -163,18 +163,30 @@ static void term_add(mod_ruleset *rs, uint32_t set, const u32vec *words)
     u32vec_push(&rs->sets[set].terms, *id);
 }
 
+/* Why a term is refused, and what to write instead. */
+typedef struct {
+    const char *why, *hint;
+} term_error;
+
+static int term_refused(term_error *te, const char *why, const char *hint)
+{
+    te->why = why;
+    te->hint = hint;
+    return -1;
+}
+
 /*
  * Parses one term ("idiot", "piece of shit", "fuck*", "*fuck*") into word ids.
- * Returns 0, or -1 with a message in why.
+ * Returns 0, or -1 with the reason in te.
  */
-static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, const char **why)
+static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, term_error *te)
 {
     char buf[256];
     size_t n = strlen(raw);
-    if (n == 0 || n >= sizeof buf) {
-        *why = n ? "term is too long" : "empty term";
-        return -1;
-    }
+    if (n >= sizeof buf)
+        return term_refused(te, "term is too long", "split it into shorter terms");
+    if (n == 0)
+        return term_refused(te, "empty term", "remove the extra comma");
     memcpy(buf, raw, n + 1);
     out->n = 0;
     char *save = NULL;
@@ -192,34 +204,33 @@ static int parse_term(mod_ruleset *rs, const char *raw, u32vec *out, const char 
             kind = W_ONLY; /* exactly this form: no inflections ("=piss off") */
             w++;
         } else if (strchr(w, '*')) {
-            *why = "'*' may only end a word (word*) or surround it (*word*)";
-            return -1;
+            return term_refused(te, "'*' may only end a word (word*) or surround it (*word*)",
+                                "write word* (words that start with it) or *word* (words "
+                                "holding it)");
         }
         char *norm = normalize_term(w);
         if (!norm || !*norm) {
             free(norm);
-            *why = "term has no letters or digits after normalization";
-            return -1;
+            return term_refused(te, "term has no letters or digits after normalization",
+                                "a term needs letters or digits; remove it");
         }
         if ((kind == W_PREFIX || kind == W_INFIX) && strchr(norm, ' ')) {
             free(norm);
-            *why = "a wildcard word must be a single word";
-            return -1;
+            return term_refused(te, "a wildcard word must be a single word",
+                                "put the * on one word: son* of a bitch");
         }
         if ((kind == W_PREFIX || kind == W_INFIX) && strlen(norm) < 3) {
             free(norm);
-            *why = "a wildcard needs at least 3 letters before it";
-            return -1;
+            return term_refused(te, "a wildcard needs at least 3 letters before it",
+                                "a shorter stem matches too many ordinary words");
         }
         char *save2 = NULL;
         for (char *p = strtok_r(norm, " ", &save2); p; p = strtok_r(NULL, " ", &save2))
             u32vec_push(out, word_id(rs, p, kind));
         free(norm);
     }
-    if (!out->n) {
-        *why = "empty term";
-        return -1;
-    }
+    if (!out->n)
+        return term_refused(te, "empty term", "remove the extra comma");
     return 0;
 }
 
@@ -349,7 +360,8 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             char name[128];
             size_t nl = (size_t)(name_end - p);
             if (nl < 2 || nl >= sizeof name) {
-                diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1, NULL,
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(p - line) + 1,
+                         "set names start with @ and use letters, digits, '_' and '-'",
                          "bad set name");
                 open_set = -1;
                 continue;
@@ -403,7 +415,8 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                                  "a set used inside another must be defined above it",
                                  "unknown set %s", t);
                     else if ((int)*inner == open_set)
-                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
+                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1,
+                                 "a set cannot include itself; remove it from its own definition",
                                  "set %s includes itself", t);
                     else {
                         rs->sets[*inner].used = 1;
@@ -420,10 +433,10 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
                     continue;
                 }
                 u32vec words = {0};
-                const char *why = NULL;
-                if (parse_term(rs, t, &words, &why) < 0)
-                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, NULL,
-                             "%s: \"%s\"", why, t);
+                term_error te;
+                if (parse_term(rs, t, &words, &te) < 0)
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, (int)(t - line) + 1, te.hint,
+                             "%s: \"%s\"", te.why, t);
                 else
                     term_add(rs, (uint32_t)open_set, &words);
                 u32vec_free(&words);
@@ -446,10 +459,10 @@ static int parse_number(const char *s, double *out)
 
 /* Appends a literal phrase (words) as an anonymous set; returns its id. */
 static uint32_t literal_set(mod_ruleset *rs, const char *phrase, const char *file, int line,
-                            const char **why)
+                            term_error *te)
 {
     u32vec words = {0};
-    if (parse_term(rs, phrase, &words, why) < 0) {
+    if (parse_term(rs, phrase, &words, te) < 0) {
         u32vec_free(&words);
         return UINT32_MAX;
     }
@@ -491,10 +504,10 @@ static int flush_phrase(mod_ruleset *rs, rule_diags *diags, const char *file, in
 {
     if (!p->phrase[0])
         return 0;
-    const char *why = NULL;
-    uint32_t set = literal_set(rs, p->phrase, file, line, &why);
+    term_error te;
+    uint32_t set = literal_set(rs, p->phrase, file, line, &te);
     if (set == UINT32_MAX)
-        diags_add(diags, DIAG_ERROR, file, line, p->phrase_col, NULL, "%s: \"%s\"", why,
+        diags_add(diags, DIAG_ERROR, file, line, p->phrase_col, te.hint, "%s: \"%s\"", te.why,
                   p->phrase);
     else if (p->n < MAX_ELEMS)
         push_elem(p, set); /* a full pattern takes no more; the distance before it stays */
@@ -512,12 +525,17 @@ typedef enum {
     IN_EXCEPT_SET, /* after "except @set": another unless may follow */
 } rule_part;
 
-/* The error when "unless" or "except" is left without its @set, or NULL. */
-static const char *set_missing(rule_part part)
+/* Reports "unless" or "except" left without its @set. Returns whether one was. */
+static int set_missing(rule_diags *diags, const char *file, int line, int col, rule_part part)
 {
-    return part == IN_UNLESS   ? "'unless' needs a @set after it"
-           : part == IN_EXCEPT ? "'except' needs a @set after it"
-                               : NULL;
+    if (part == IN_UNLESS)
+        diags_add(diags, DIAG_ERROR, file, line, col, "write: unless @set ~N",
+                  "'unless' needs a @set after it");
+    else if (part == IN_EXCEPT)
+        diags_add(diags, DIAG_ERROR, file, line, col,
+                  "write: unless @reporting ~8 except @own_speech",
+                  "'except' needs a @set after it");
+    return part == IN_UNLESS || part == IN_EXCEPT;
 }
 
 /* Second pass: rules "NAME WEIGHT PATTERN [unless @SET [~N] [except @SET]]". */
@@ -609,11 +627,8 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             if (strcmp(tok, "unless") == 0) {
                 if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
                     ok = 0;
-                if (set_missing(part)) {
-                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL, "%s",
-                             set_missing(part));
+                if (set_missing(diags, sf->file, i + 1, cols[f], part))
                     ok = 0;
-                }
                 part = IN_UNLESS;
                 continue;
             }
@@ -628,7 +643,8 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                     break;
                 }
                 if (part == IN_EXCEPT || part == IN_EXCEPT_SET) {
-                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                             "write: unless @reporting ~8 except @own_speech",
                              "write: unless @set ~N except @set");
                     ok = 0;
                     break;
@@ -641,7 +657,8 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
                     ok = 0;
                 if (!pat.n || part != IN_PATTERN) {
-                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                             "write a distance between two elements: @you ~3 @insult",
                              "a distance must stand between two elements");
                     ok = 0;
                     break;
@@ -666,8 +683,8 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 }
                 if (part != IN_PATTERN) {
                     if (part != IN_UNLESS || nu >= 8) {
-                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f], NULL,
-                                 "write: unless @set ~N");
+                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                                 "write: unless @set ~N", "write: unless @set ~N");
                         ok = 0;
                         break;
                     }
@@ -694,18 +711,17 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         }
         if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
             ok = 0;
-        if (ok && set_missing(part)) {
-            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL, "%s",
-                     set_missing(part));
+        if (ok && set_missing(diags, sf->file, i + 1, cols[nf - 1], part))
             ok = 0;
-        }
         if (ok && pat.gap) {
-            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1], NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[nf - 1],
+                     "write a distance between two elements: @you ~3 @insult",
                      "a distance must be followed by an element");
             ok = 0;
         }
         if (ok && !pat.n) {
-            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[2], NULL, "empty pattern");
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[2],
+                     "write: NAME WEIGHT PATTERN, e.g. idiot 3 idiot", "empty pattern");
             ok = 0;
         }
         for (uint32_t k = 0; ok && k < rs->n_rules; k++)
@@ -798,7 +814,8 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             continue;
         }
         if (block < hold)
-            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1,
+                     "the block score must be at least the hold score",
                      "the block score (%g) is below the hold score (%g)", block, hold);
         int cat = category_from_name(key);
         if (strcmp(key, "total") == 0) {
@@ -824,7 +841,7 @@ static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             continue;
         char *norm = normalize_term(p);
         if (!norm || !*norm) {
-            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1, NULL,
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1, "remove the line",
                      "allowed term has no letters or digits");
             free(norm);
             continue;
@@ -832,8 +849,8 @@ static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
         if (!strchr(norm, ' '))
             strmap_put(&rs->allow_words, norm, strlen(norm), 1, NULL);
         u32vec words = {0};
-        const char *why = NULL;
-        if (parse_term(rs, norm, &words, &why) == 0)
+        term_error te;
+        if (parse_term(rs, norm, &words, &te) == 0)
             term_add(rs, rs->allow_set, &words);
         u32vec_free(&words);
         free(norm);
@@ -1082,8 +1099,9 @@ int ruleset_read_dir(const char *dir, rule_file **out, size_t *count, rule_diags
     *count = 0;
     DIR *d = opendir(dir);
     if (!d) {
-        diags_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "cannot open rules directory: %s",
-                 strerror(errno));
+        diags_add(diags, DIAG_ERROR, dir, 0, 0,
+                  "check the rules setting (--rules DIR) and permissions",
+                  "cannot open rules directory: %s", strerror(errno));
         return err_set(err, ERR_RULES, "%s: cannot open rules directory: %s", dir,
                        strerror(errno));
     }
@@ -1103,8 +1121,8 @@ int ruleset_read_dir(const char *dir, rule_file **out, size_t *count, rule_diags
         size_t len = 0;
         char *content = rule_file_read(path, &len);
         if (!content) {
-            diags_add(diags, DIAG_ERROR, names[i], 0, 0, NULL, "cannot read: %s",
-                     strerror(errno));
+            diags_add(diags, DIAG_ERROR, names[i], 0, 0, "check the file's permissions",
+                      "cannot read: %s", strerror(errno));
             free(names[i]);
             continue;
         }
@@ -1157,7 +1175,8 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
     int have_policy = 0;
     for (size_t i = 0; i < n_in; i++) {
         if (i && strcmp(sorted[i]->name, sorted[i - 1]->name) == 0) {
-            diags_add(diags, DIAG_ERROR, sorted[i]->name, 0, 0, NULL, "file given twice");
+            diags_add(diags, DIAG_ERROR, sorted[i]->name, 0, 0,
+                      "a rule set has one file of each name", "file given twice");
             continue;
         }
         rule_file *rf = &rs->files[rs->n_files++];
