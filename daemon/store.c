@@ -122,6 +122,7 @@ static const struct {
 
 typedef enum {
     STMT_BEGIN,
+    STMT_BEGIN_READ,
     STMT_COMMIT,
     STMT_ROLLBACK,
     STMT_SAVEPOINT,
@@ -143,6 +144,7 @@ typedef enum {
 
 static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_BEGIN_READ] = "BEGIN",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
     [STMT_SAVEPOINT] = "SAVEPOINT job",
@@ -403,6 +405,38 @@ void store_rollback(store_conn *c)
 {
     if (c->db && !sqlite3_get_autocommit(c->db))
         store_exec_stmt(c, STMT_ROLLBACK, NULL);
+}
+
+/* The one write transaction of the synchronous connection (keys, events, moderation, audit). */
+store_conn *store_sync_begin(store *st, mod_error *err)
+{
+    pthread_mutex_lock(&st->sync_lock);
+    if (store_exec_stmt(&st->sync, STMT_BEGIN, err) < 0) {
+        pthread_mutex_unlock(&st->sync_lock);
+        return NULL;
+    }
+    return &st->sync;
+}
+
+int store_sync_end(store *st, store_conn *c, int rc, mod_error *err)
+{
+    if (rc == 0 && store_exec_stmt(c, STMT_COMMIT, err) < 0)
+        rc = -1;
+    if (rc < 0)
+        store_rollback(c);
+    pthread_mutex_unlock(&st->sync_lock);
+    return rc;
+}
+
+int store_read_begin(store_conn *c, mod_error *err)
+{
+    return store_exec_stmt(c, STMT_BEGIN_READ, err);
+}
+
+void store_read_end(store_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        store_exec_stmt(c, STMT_COMMIT, NULL);
 }
 
 static void store_conn_close(store_conn *c)
@@ -1130,10 +1164,11 @@ int store_key_add(store *st, const char *role, const char *name, char **key_out,
         goto fail_key;
     store_now(now);
 
-    pthread_mutex_lock(&st->sync_lock);
-    store_conn *c = &st->sync;
-    int r = store_exec_stmt(c, STMT_BEGIN, err);
-    sqlite3_stmt *s = r == 0 ? store_stmt(c, STMT_KEY_INSERT, err) : NULL;
+    store_conn *c = store_sync_begin(st, err);
+    if (!c)
+        goto fail_key;
+    sqlite3_stmt *s = store_stmt(c, STMT_KEY_INSERT, err);
+    int r = s ? 0 : -1;
     if (s) {
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
@@ -1142,17 +1177,10 @@ int store_key_add(store *st, const char *role, const char *name, char **key_out,
         if (sqlite3_step(s) != SQLITE_DONE)
             r = store_sql_err(c, err, "add key");
         store_stmt_done(s);
-    } else {
-        r = -1;
     }
     if (r == 0)
         r = store_key_event(c, "add", (long)sqlite3_last_insert_rowid(c->db), name, role, err);
-    if (r == 0)
-        r = store_exec_stmt(c, STMT_COMMIT, err);
-    if (r < 0)
-        store_rollback(c);
-    pthread_mutex_unlock(&st->sync_lock);
-    if (r < 0)
+    if (store_sync_end(st, c, r, err) < 0)
         goto fail_key;
     *key_out = key;
     return 0;
@@ -1179,10 +1207,11 @@ int store_key_revoke(store *st, const char *id_or_name, mod_error *err)
     } hit[16];
     size_t nhit = 0, total = 0;
 
-    pthread_mutex_lock(&st->sync_lock);
-    store_conn *c = &st->sync;
-    int r = store_exec_stmt(c, STMT_BEGIN, err);
-    sqlite3_stmt *s = r == 0 ? store_stmt(c, STMT_KEY_REVOKE, err) : NULL;
+    store_conn *c = store_sync_begin(st, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *s = store_stmt(c, STMT_KEY_REVOKE, err);
+    int r = s ? 0 : -1;
     if (s) {
         sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
         if (numeric)
@@ -1205,8 +1234,6 @@ int store_key_revoke(store *st, const char *id_or_name, mod_error *err)
         if (rc != SQLITE_DONE && r == 0)
             r = store_sql_err(c, err, "revoke key");
         store_stmt_done(s);
-    } else {
-        r = -1;
     }
     if (r == 0 && total > nhit)
         r = err_set(err, ERR_BAD_REQUEST, "\"%s\" matches %zu keys; revoke them by id", id_or_name,
@@ -1215,11 +1242,7 @@ int store_key_revoke(store *st, const char *id_or_name, mod_error *err)
         r = err_set(err, ERR_NOT_FOUND, "no active key \"%s\"", id_or_name);
     for (size_t i = 0; r == 0 && i < nhit; i++)
         r = store_key_event(c, "revoke", hit[i].id, hit[i].name, hit[i].role, err);
-    if (r == 0)
-        r = store_exec_stmt(c, STMT_COMMIT, err);
-    if (r < 0)
-        store_rollback(c);
-    pthread_mutex_unlock(&st->sync_lock);
+    r = store_sync_end(st, c, r, err);
     for (size_t i = 0; i < nhit; i++) {
         free(hit[i].name);
         free(hit[i].role);
@@ -1330,17 +1353,12 @@ int store_event_add(store *st, const char *type, const char *comment_id, const c
 {
     if (!type || !*type)
         return err_set(err, ERR_BAD_FIELD, "an event needs a type");
-    pthread_mutex_lock(&st->sync_lock);
-    store_conn *c = &st->sync;
-    int r = store_exec_stmt(c, STMT_BEGIN, err);
-    if (r == 0)
-        r = store_event_append(c, type, comment_id, actor, data, err);
+    store_conn *c = store_sync_begin(st, err);
+    if (!c)
+        return -1;
+    int r = store_event_append(c, type, comment_id, actor, data, err);
     long seq = r == 0 ? (long)sqlite3_last_insert_rowid(c->db) : 0;
-    if (r == 0)
-        r = store_exec_stmt(c, STMT_COMMIT, err);
-    if (r < 0)
-        store_rollback(c);
-    pthread_mutex_unlock(&st->sync_lock);
+    r = store_sync_end(st, c, r, err);
     if (r == 0 && seq_out)
         *seq_out = seq;
     return r;

@@ -112,14 +112,7 @@ int store_audit_pii_json(store_buf *b, const comment_record *rec, const char *sa
     return 0;
 }
 
-/* ---- transactions on the synchronous connection ---- */
-
-static int audit_exec(store_conn *c, const char *sql, mod_error *err)
-{
-    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_sql_err(c, err, sql);
-    return 0;
-}
+/* ---- statements ---- */
 
 static sqlite3_stmt *audit_prepare(store_conn *c, const char *sql, mod_error *err)
 {
@@ -146,16 +139,14 @@ int store_ruleset_record(store *st, const char *version, const char *files_json,
         return err_set(err, ERR_BAD_FIELD, "a rule-set version needs a name and its files");
     char now[STORE_TS_LEN];
     store_now(now);
-    pthread_mutex_lock(&st->sync_lock);
-    store_conn *c = &st->sync;
-    int r = audit_exec(c, "BEGIN IMMEDIATE", err);
-    sqlite3_stmt *s = r == 0 ? audit_prepare(c,
-                                             "INSERT OR IGNORE INTO rulesets (version, loaded_at, "
-                                             "files) VALUES (?1, ?2, ?3)",
-                                             err)
-                             : NULL;
-    if (r == 0 && !s)
-        r = -1;
+    store_conn *c = store_sync_begin(st, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *s = audit_prepare(c,
+                                    "INSERT OR IGNORE INTO rulesets (version, loaded_at, files)"
+                                    " VALUES (?1, ?2, ?3)",
+                                    err);
+    int r = s ? 0 : -1;
     if (s) {
         sqlite3_bind_text(s, 1, version, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
@@ -171,12 +162,7 @@ int store_ruleset_record(store *st, const char *version, const char *files_json,
         if (r == 0 && seq_out)
             *seq_out = (long)sqlite3_last_insert_rowid(c->db);
     }
-    if (r == 0)
-        r = audit_exec(c, "COMMIT", err);
-    if (r < 0)
-        store_rollback(c);
-    pthread_mutex_unlock(&st->sync_lock);
-    return r;
+    return store_sync_end(st, c, r, err);
 }
 
 int store_ruleset_get(store *st, const char *version, char **files_json, char **loaded_at,
@@ -615,7 +601,7 @@ int store_audit_verify(store *st, long anchor_seq, const char *anchor_hash,
     store_conn *c = store_reader_take(st);
     /* One read transaction: a consistent snapshot while the daemon goes on writing. */
     audit_bad bad = {0};
-    int r = audit_exec(c, "BEGIN", err);
+    int r = store_read_begin(c, err);
     if (r == 0)
         r = audit_chain(c, anchor_seq, anchor_hash, rep, &bad, err);
     if (r == 0)
@@ -636,8 +622,7 @@ int store_audit_verify(store *st, long anchor_seq, const char *anchor_hash,
                           "changed the schema to edit the log");
         sqlite3_finalize(s);
     }
-    if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    store_read_end(c);
     store_reader_give(st, c);
     return r;
 }
@@ -651,7 +636,7 @@ int store_audit_export(store *st, const char *since, long after_seq,
     if (count)
         *count = 0;
     store_conn *c = store_reader_take(st);
-    int r = audit_exec(c, "BEGIN", err);
+    int r = store_read_begin(c, err);
     sqlite3_stmt *s =
         r == 0 ? audit_prepare(c,
                                "SELECT seq, at, type, comment_id, actor, data, prev_hash, hash"
@@ -685,8 +670,7 @@ int store_audit_export(store *st, const char *since, long after_seq,
             r = store_sql_err(c, err, "read events");
         sqlite3_finalize(s);
     }
-    if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    store_read_end(c);
     store_reader_give(st, c);
     return r;
 }
@@ -733,13 +717,12 @@ int store_audit_prune(store *st, const char *before, const char *actor, int dry_
     store_now(now);
     int r = 0;
     for (;;) {
-        pthread_mutex_lock(&st->sync_lock);
-        store_conn *c = &st->sync;
-        r = audit_exec(c, "BEGIN IMMEDIATE", err);
-        sqlite3_stmt *s = r == 0 ? audit_prepare(c, sql, err) : NULL;
+        store_conn *c = store_sync_begin(st, err);
+        if (!c)
+            return -1;
+        sqlite3_stmt *s = audit_prepare(c, sql, err);
         int n = 0;
-        if (r == 0 && !s)
-            r = -1;
+        r = s ? 0 : -1;
         if (s) {
             sqlite3_bind_text(s, 1, before, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
@@ -768,11 +751,7 @@ int store_audit_prune(store *st, const char *before, const char *actor, int dry_
                 *seq_out = (long)sqlite3_last_insert_rowid(c->db);
             free(b.p);
         }
-        if (r == 0)
-            r = audit_exec(c, "COMMIT", err);
-        if (r < 0)
-            store_rollback(c);
-        pthread_mutex_unlock(&st->sync_lock);
+        r = store_sync_end(st, c, r, err);
         if (r < 0 || last)
             break;
     }

@@ -103,7 +103,7 @@ static const char *const sm_sql[SM__COUNT] = {
                      " WHERE e.type = 'decision' AND e.seq > ?1 ORDER BY e.seq LIMIT ?2",
 };
 
-/* ---------- statements and transactions ---------- */
+/* ---------- statements ---------- */
 
 static sqlite3_stmt *sm_stmt(store_conn *c, sm_stmt_id id, mod_error *err)
 {
@@ -123,13 +123,6 @@ void store_mod_conn_close(store_conn *c)
     }
 }
 
-static int sm_exec(store_conn *c, const char *sql, mod_error *err)
-{
-    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_sql_err(c, err, sql);
-    return 0;
-}
-
 /* Runs a statement that returns no rows (or whose rows are ignored). */
 static int sm_step_done(store_conn *c, sqlite3_stmt *s, const char *what, mod_error *err)
 {
@@ -146,28 +139,6 @@ static void sm_bind_str(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, i);
-}
-
-/* The synchronous connection, held for one write transaction. */
-static store_conn *sm_write_begin(store *st, mod_error *err)
-{
-    pthread_mutex_lock(&st->sync_lock);
-    if (sm_exec(&st->sync, "BEGIN IMMEDIATE", err) < 0) {
-        pthread_mutex_unlock(&st->sync_lock);
-        return NULL;
-    }
-    return &st->sync;
-}
-
-/* Commits when rc is 0, else rolls back; releases the connection. Returns rc or -1. */
-static int sm_write_end(store *st, store_conn *c, int rc, mod_error *err)
-{
-    if (rc == 0 && sm_exec(c, "COMMIT", err) < 0)
-        rc = -1;
-    if (rc < 0)
-        store_rollback(c);
-    pthread_mutex_unlock(&st->sync_lock);
-    return rc;
 }
 
 /* ---------- states, time, authors ---------- */
@@ -388,7 +359,7 @@ int store_strike_policy_set(store *st, const policy_config *pol, mod_error *err)
     char want[96];
     snprintf(want, sizeof want, "window_s=%ld probation=%d ban=%d", pol->strike_window_s,
              pol->probation_strikes, pol->ban_strikes);
-    store_conn *c = sm_write_begin(st, err);
+    store_conn *c = store_sync_begin(st, err);
     if (!c)
         return -1;
     long w;
@@ -406,7 +377,7 @@ int store_strike_policy_set(store *st, const policy_config *pol, mod_error *err)
             r = sm_step_done(c, s, "save strike policy", err);
         }
     }
-    return sm_write_end(st, c, r, err);
+    return store_sync_end(st, c, r, err);
 }
 
 void store_strike_policy_get(store *st, policy_config *out)
@@ -586,7 +557,7 @@ int store_decide(store *st, const char *id, const char *decision, const char *ex
         return err_set(err, ERR_BAD_FIELD,
                        "\"expected_state\" must be one of accepted, held, blocked, approved, "
                        "rejected, reported");
-    store_conn *c = sm_write_begin(st, err);
+    store_conn *c = store_sync_begin(st, err);
     if (!c)
         return -1;
     sm_comment cm;
@@ -619,7 +590,7 @@ int store_decide(store *st, const char *id, const char *decision, const char *ex
         r = sm_strike_add(c, cm.author, id, "reject", err);
     else if (r == 0 && strcmp(out->after, "approved") == 0)
         r = sm_strike_del(c, id, err);
-    r = sm_write_end(st, c, r, err);
+    r = store_sync_end(st, c, r, err);
     if (r < 0)
         out->after[0] = '\0';
     sm_comment_free(&cm);
@@ -630,7 +601,7 @@ int store_report(store *st, const char *id, const char *reporter, const char *re
                  const char *actor, store_change *out, mod_error *err)
 {
     memset(out, 0, sizeof *out);
-    store_conn *c = sm_write_begin(st, err);
+    store_conn *c = store_sync_begin(st, err);
     if (!c)
         return -1;
     sm_comment cm;
@@ -684,7 +655,7 @@ int store_report(store *st, const char *id, const char *reporter, const char *re
     } else if (r == 0) {
         snprintf(out->after, sizeof out->after, "%s", cm.state);
     }
-    r = sm_write_end(st, c, r, err);
+    r = store_sync_end(st, c, r, err);
     sm_comment_free(&cm);
     return r;
 }
@@ -705,7 +676,7 @@ int store_sanction_set(store *st, const char *author, const char *action, const 
     if (!clear && until_ms && until_ms <= now)
         return err_set(err, ERR_BAD_FIELD, "\"until\" is in the past");
 
-    store_conn *c = sm_write_begin(st, err);
+    store_conn *c = store_sync_begin(st, err);
     if (!c)
         return -1;
     /* The sanction before, for the event. */
@@ -785,21 +756,10 @@ int store_sanction_set(store *st, const char *author, const char *action, const 
     }
     free(b_action);
     free(b_reason);
-    return sm_write_end(st, c, r, err);
+    return store_sync_end(st, c, r, err);
 }
 
 /* ---------- reading ---------- */
-
-static int sm_read_begin(store_conn *c, mod_error *err)
-{
-    return sm_exec(c, "BEGIN", err); /* one snapshot for the statements that follow */
-}
-
-static void sm_read_end(store_conn *c)
-{
-    if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-}
 
 /* Reads events from a prepared, bound statement (rows of SM_EVENT_COLS). */
 static int sm_events(store_conn *c, sqlite3_stmt *s, store_event **out, size_t *n,
@@ -928,10 +888,10 @@ int store_author_record(store *st, const char *author, const policy_config *pol,
     if (!author || !*author)
         return err_set(err, ERR_BAD_FIELD, "no author given");
     store_conn *c = store_reader_take(st);
-    int r = sm_read_begin(c, err);
+    int r = store_read_begin(c, err);
     if (r == 0)
         r = sm_author_record(c, author, pol, detail, out, err);
-    sm_read_end(c);
+    store_read_end(c);
     store_reader_give(st, c);
     if (r < 0)
         author_record_free(out);
@@ -966,7 +926,7 @@ int store_queue_list(store *st, const store_queue_query *q, store_queue_item **o
     if (store_state_index(q->state) < 0)
         return err_set(err, ERR_BAD_FIELD, "unknown state \"%s\"", q->state ? q->state : "");
     store_conn *c = store_reader_take(st);
-    int r = sm_read_begin(c, err);
+    int r = store_read_begin(c, err);
     size_t cap = q->limit ? q->limit : 50;
     store_queue_item *items = NULL;
     sqlite3_stmt *s = r == 0 ? sm_stmt(c, SM_QUEUE, err) : NULL;
@@ -1007,7 +967,7 @@ int store_queue_list(store *st, const store_queue_query *q, store_queue_item **o
             store_stmt_done(s);
         }
     }
-    sm_read_end(c);
+    store_read_end(c);
     store_reader_give(st, c);
     if (r < 0) {
         store_queue_free(items, *n);
@@ -1038,7 +998,7 @@ int store_comment_mod_get(store *st, const char *id, store_comment_mod *out, mod
 {
     memset(out, 0, sizeof *out);
     store_conn *c = store_reader_take(st);
-    int r = sm_read_begin(c, err);
+    int r = store_read_begin(c, err);
     sqlite3_stmt *s = r == 0 ? sm_stmt(c, SM_COMMENT_MOD, err) : NULL;
     if (r == 0 && !s)
         r = -1;
@@ -1081,7 +1041,7 @@ int store_comment_mod_get(store *st, const char *id, store_comment_mod *out, mod
             r = sm_events(c, s, &out->history, &out->n_history, err);
         }
     }
-    sm_read_end(c);
+    store_read_end(c);
     store_reader_give(st, c);
     if (r < 0)
         store_comment_mod_free(out);

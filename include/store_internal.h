@@ -1,6 +1,7 @@
-/* store_internal.h - what store.c shares with store_moderation.c: the connection and store
- * structs, the small JSON buffer, and the row, event and transaction helpers. Only store files
- * include it (it includes sqlite3.h); everyone else uses store.h and store_moderation.h. */
+/* store_internal.h - what store.c shares with store_moderation.c and store_audit.c: the
+ * connection and store structs, the small JSON buffer, and the row, event and transaction
+ * helpers. Only store files include it (it includes sqlite3.h); everyone else uses store.h and
+ * store_moderation.h. */
 #ifndef MODERATORD_STORE_INTERNAL_H
 #define MODERATORD_STORE_INTERNAL_H
 
@@ -82,6 +83,17 @@ int store_sql_err(store_conn *c, mod_error *err, const char *what);
 void store_stmt_done(sqlite3_stmt *s);
 /* Ends a failed transaction if SQLite has not already rolled it back. */
 void store_rollback(store_conn *c);
+
+/* The synchronous connection, locked and inside BEGIN IMMEDIATE; NULL with err when BEGIN fails
+ * (the lock is then released). Every store_sync_begin is paired with one store_sync_end. */
+store_conn *store_sync_begin(store *st, mod_error *err);
+/* Commits when rc is 0, else rolls back; unlocks the connection. Returns rc, or -1 when the
+ * commit fails. */
+int store_sync_end(store *st, store_conn *c, int rc, mod_error *err);
+/* A read transaction on a reader, so the statements that follow see one snapshot; ended by
+ * store_read_end, which may be called after a failed begin too. */
+int store_read_begin(store_conn *c, mod_error *err);
+void store_read_end(store_conn *c);
 
 /* A reader connection for the length of one call. */
 store_conn *store_reader_take(store *st);
