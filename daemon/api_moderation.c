@@ -306,7 +306,7 @@ static json_t *am_comment(store *st, const comment_record *rec, const policy_con
                           int history, json_t *author, mod_error *err)
 {
     store_comment_mod m;
-    if (store_comment_mod_get(st, rec->id, &m, err) != 0) {
+    if (store_comment_mod_get(st, rec->id, history, &m, err) != 0) {
         json_decref(author);
         return NULL;
     }
@@ -571,7 +571,7 @@ api_status api_report_post(api_ctx *ctx, api_request *req, api_reply *rep)
     json_object_set_new(o, "seq", ch.seq ? json_integer(ch.seq) : json_null());
     if (ch.duplicate) { /* the count did not move; say what it is */
         store_comment_mod m;
-        if (store_comment_mod_get(api_store(ctx), id, &m, &err) == 0) {
+        if (store_comment_mod_get(api_store(ctx), id, 0, &m, &err) == 0) {
             json_object_set_new(o, "reports", json_integer(m.reports));
             store_comment_mod_free(&m);
         }

@@ -994,7 +994,8 @@ void store_comment_mod_free(store_comment_mod *m)
     memset(m, 0, sizeof *m);
 }
 
-int store_comment_mod_get(store *st, const char *id, store_comment_mod *out, mod_error *err)
+int store_comment_mod_get(store *st, const char *id, int with_history, store_comment_mod *out,
+                          mod_error *err)
 {
     memset(out, 0, sizeof *out);
     store_conn *c = store_reader_take(st);
@@ -1033,7 +1034,7 @@ int store_comment_mod_get(store *st, const char *id, store_comment_mod *out, mod
         }
         store_stmt_done(s);
     }
-    if (r == 0) {
+    if (r == 0 && with_history) { /* a scan of the comment's events: queue pages skip it */
         if (!(s = sm_stmt(c, SM_COMMENT_EVENTS, err)))
             r = -1;
         else {

@@ -176,10 +176,11 @@ typedef struct {
     store_report_entry *recent_reports; /* newest first, at most 20 */
     size_t n_recent;
     store_event *history;               /* every event naming the comment, in order */
-    size_t n_history;
+    size_t n_history;                   /* 0 unless asked for with_history */
 } store_comment_mod;
 
-int store_comment_mod_get(store *st, const char *id, store_comment_mod *out, mod_error *err);
+int store_comment_mod_get(store *st, const char *id, int with_history, store_comment_mod *out,
+                          mod_error *err);
 void store_comment_mod_free(store_comment_mod *m);
 
 /* A decision event with the comment it decided. */

@@ -181,7 +181,7 @@ static void test_decide_compare_and_set(void **state)
     assert_int_equal(err.code, ERR_BAD_FIELD);
 
     store_comment_mod m;
-    assert_int_equal(store_comment_mod_get(f->st, id, &m, &err), 0);
+    assert_int_equal(store_comment_mod_get(f->st, id, 1, &m, &err), 0);
     assert_int_equal(m.n_history, 2); /* verdict, decision */
     assert_string_equal(m.history[1].type, "decision");
     assert_string_equal(m.history[1].actor, "m1");
@@ -341,7 +341,7 @@ static void test_reports(void **state)
     assert_int_equal(store_report(f->st, id, NULL, NULL, "cms", &ch, &err), 0);
     assert_int_equal(ch.reports, 2);
     store_comment_mod m;
-    assert_int_equal(store_comment_mod_get(f->st, id, &m, &err), 0);
+    assert_int_equal(store_comment_mod_get(f->st, id, 1, &m, &err), 0);
     assert_int_equal(m.reports, 2);
     assert_int_equal(m.n_recent, 2);
     assert_string_equal(m.recent_reports[1].reason, "rude");
