@@ -18,7 +18,7 @@
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-static const char store_zero_hash[] =
+const char store_zero_hash[STORE_HASH_HEX] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 /* Version 1. Each later version appends one entry; migration runs every entry past user_version. */
@@ -254,7 +254,7 @@ void store_buf_json_num(store_buf *b, double v)
     store_buf_add(b, tmp, strlen(tmp));
 }
 
-static void store_hex(const unsigned char *in, size_t n, char *out)
+void store_hex(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -264,13 +264,25 @@ static void store_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int store_sha256_hex(const void *data, size_t len, char out[STORE_HASH_HEX], mod_error *err)
+int store_sha256_hex(const void *data, size_t len, char out[STORE_HASH_HEX], mod_error *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
         return err_set(err, ERR_INTERNAL, "SHA-256 failed");
     store_hex(md, mdlen, out);
+    return 0;
+}
+
+int store_random(void *buf, size_t n, mod_error *err)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t k = getrandom((unsigned char *)buf + got, n - got, 0);
+        if (k < 0 && errno != EINTR)
+            return err_set(err, ERR_INTERNAL, "getrandom: %s", strerror(errno));
+        if (k > 0)
+            got += (size_t)k;
+    }
     return 0;
 }
 
@@ -1146,13 +1158,8 @@ int store_key_add(store *st, const char *role, const char *name, char **key_out,
         return err_set(err, ERR_BAD_FIELD, "a key needs a name");
 
     unsigned char raw[32];
-    for (size_t got = 0; got < sizeof raw;) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno != EINTR)
-            return err_set(err, ERR_INTERNAL, "getrandom: %s", strerror(errno));
-        if (n > 0)
-            got += (size_t)n;
-    }
+    if (store_random(raw, sizeof raw, err) < 0)
+        return -1;
     char *key = malloc(3 + 2 * sizeof raw + 1);
     if (!key)
         return err_set(err, ERR_INTERNAL, "out of memory");

@@ -2,12 +2,10 @@
  * verifying the hash chain (and each comment against its verdict event), exporting events,
  * pruning old comment texts and personal data, and the salted hashes that let the chain cover
  * personal data without holding it. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/evp.h>
 
@@ -37,26 +35,6 @@ static const char *audit_pii(const comment_record *rec, size_t i)
     return *(char *const *)((const char *)rec + audit_pii_fields[i].off);
 }
 
-static void audit_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int audit_sha256(const char *s, char out[STORE_HASH_HEX])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n != 32)
-        return -1;
-    audit_hex(md, n, out);
-    return 0;
-}
-
 /* HMAC-SHA256 keyed by the comment's salt, in hex. */
 static int audit_hmac(const char *salt, const char *value, char out[STORE_HASH_HEX])
 {
@@ -65,7 +43,7 @@ static int audit_hmac(const char *salt, const char *value, char out[STORE_HASH_H
     if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, salt, strlen(salt),
                    (const unsigned char *)value, strlen(value), md, sizeof md, &n) || n != 32)
         return -1;
-    audit_hex(md, n, out);
+    store_hex(md, n, out);
     return 0;
 }
 
@@ -80,14 +58,9 @@ int store_audit_salt(const comment_record *rec, char out[33], mod_error *err)
     if (!any)
         return 0;
     unsigned char raw[16];
-    for (size_t got = 0; got < sizeof raw;) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno != EINTR)
-            return err_set(err, ERR_INTERNAL, "getrandom: %s", strerror(errno));
-        if (n > 0)
-            got += (size_t)n;
-    }
-    audit_hex(raw, sizeof raw, out);
+    if (store_random(raw, sizeof raw, err) < 0)
+        return -1;
+    store_hex(raw, sizeof raw, out);
     return 1;
 }
 
@@ -364,8 +337,7 @@ static int audit_chain(store_conn *c, long anchor_seq, const char *anchor_hash,
     if (!s)
         return -1;
     char prev[STORE_HASH_HEX];
-    memset(prev, '0', 64);
-    prev[64] = '\0';
+    memcpy(prev, store_zero_hash, sizeof prev);
     long expect = 1;
     int anchor_seen = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -483,7 +455,8 @@ static int audit_comments(store_conn *c, store_audit_report *rep, const audit_ba
         }
         char h[STORE_HASH_HEX];
         /* An empty text was pruned or never kept (doNotStore): only its hash remains. */
-        if (text && *text && (audit_sha256(text, h) < 0 || !audit_eq(h, ev_text))) {
+        if (text && *text &&
+            (store_sha256_hex(text, strlen(text), h, NULL) < 0 || !audit_eq(h, ev_text))) {
             audit_problem(rep, seq, id,
                           "comment %s was altered: its text does not match the hash in its "
                           "verdict event %ld", id, seq);
@@ -576,7 +549,7 @@ static int audit_rulesets(store_conn *c, store_audit_report *rep, mod_error *err
         char hex[65];
         EVP_DigestFinal_ex(md, dg, NULL);
         EVP_MD_CTX_free(md);
-        audit_hex(dg, 8, hex);
+        store_hex(dg, 8, hex);
         rep->versions++;
         if (!files || strcmp(hex, version) != 0)
             audit_problem(rep, 0, NULL,

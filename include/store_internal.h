@@ -78,6 +78,15 @@ void store_buf_json_num(store_buf *b, double v);
 /* UTC ISO-8601 with milliseconds: 2026-11-21T10:00:00.123Z */
 void store_now(char out[STORE_TS_LEN]);
 
+/* The first event's prev_hash: 64 zeros. */
+extern const char store_zero_hash[STORE_HASH_HEX];
+/* n bytes as lower-case hex into out (2n + 1 chars). */
+void store_hex(const unsigned char *in, size_t n, char *out);
+/* SHA-256 of data in hex. 0, or -1 with err. */
+int store_sha256_hex(const void *data, size_t len, char out[STORE_HASH_HEX], mod_error *err);
+/* n random bytes from the kernel. 0, or -1 with err. */
+int store_random(void *buf, size_t n, mod_error *err);
+
 int store_sql_err(store_conn *c, mod_error *err, const char *what);
 /* Resets and unbinds a statement after use (NULL is fine). */
 void store_stmt_done(sqlite3_stmt *s);
