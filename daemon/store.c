@@ -118,7 +118,6 @@ static const struct {
 #define COMMENT_NCOLS (sizeof comment_cols / sizeof comment_cols[0])
 
 #define KEY_COLS "id, name, role, created_at, revoked_at"
-#define EVENT_COLS "seq, at, type, comment_id, actor, data, prev_hash, hash"
 
 typedef enum {
     STMT_BEGIN,
@@ -353,17 +352,22 @@ void api_key_list_free(api_key_info *list, size_t count)
     free(list);
 }
 
+void store_event_free(store_event *ev)
+{
+    free(ev->at);
+    free(ev->type);
+    free(ev->comment_id);
+    free(ev->actor);
+    free(ev->data);
+    free(ev->prev_hash);
+    free(ev->hash);
+    memset(ev, 0, sizeof *ev);
+}
+
 void store_events_free(store_event *ev, size_t count)
 {
-    for (size_t i = 0; ev && i < count; i++) {
-        free(ev[i].at);
-        free(ev[i].type);
-        free(ev[i].comment_id);
-        free(ev[i].actor);
-        free(ev[i].data);
-        free(ev[i].prev_hash);
-        free(ev[i].hash);
-    }
+    for (size_t i = 0; ev && i < count; i++)
+        store_event_free(&ev[i]);
     free(ev);
 }
 
@@ -608,11 +612,45 @@ int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err)
                   &out->data, &out->prev_hash, &out->hash};
     for (int i = 0; i < 7; i++)
         if (store_col_str(s, i + 1, f[i]) < 0) {
-            for (int j = 0; j < 7; j++)
-                free(*f[j]);
+            store_event_free(out);
             return err_set(err, ERR_INTERNAL, "out of memory reading an event");
         }
     return 0;
+}
+
+int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_event **out,
+                      size_t *count, mod_error *err)
+{
+    store_event *ev = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+    while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            store_event *p = realloc(ev, ncap * sizeof *p);
+            if (!p) {
+                r = err_set(err, ERR_INTERNAL, "out of memory reading events");
+                break;
+            }
+            ev = p;
+            cap = ncap;
+        }
+        if (store_row_event(s, &ev[n], err) < 0)
+            r = -1;
+        else
+            n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_sql_err(c, err, what);
+    store_stmt_done(s);
+    if (r < 0) {
+        store_events_free(ev, n);
+        ev = NULL;
+        n = 0;
+    }
+    *out = ev;
+    *count = n;
+    return r;
 }
 
 /* ---------- audit events ---------- */
@@ -1075,41 +1113,14 @@ int store_events_list(store *st, long after_seq, size_t limit, store_event **out
     *count = 0;
     store_conn *c = store_reader_take(st);
     sqlite3_stmt *s = store_stmt(c, STMT_EVENT_LIST, err);
-    int r = s ? 0 : -1;
-    size_t n = 0, cap = 0;
-    store_event *ev = NULL;
+    int r = -1;
     if (s) {
         sqlite3_bind_int64(s, 1, after_seq);
         sqlite3_bind_int64(s, 2, limit ? (sqlite3_int64)limit : -1);
-        int rc;
-        while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                store_event *p = realloc(ev, ncap * sizeof *p);
-                if (!p) {
-                    r = err_set(err, ERR_INTERNAL, "out of memory listing events");
-                    break;
-                }
-                ev = p;
-                cap = ncap;
-            }
-            if (store_row_event(s, &ev[n], err) < 0)
-                r = -1;
-            else
-                n++;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-            r = store_sql_err(c, err, "list events");
-        store_stmt_done(s);
+        r = store_events_read(c, s, "list events", out, count, err);
     }
     store_reader_give(st, c);
-    if (r < 0) {
-        store_events_free(ev, n);
-        return -1;
-    }
-    *out = ev;
-    *count = n;
-    return 0;
+    return r;
 }
 
 int store_events_verify(store *st, long *checked, mod_error *err)

@@ -292,17 +292,6 @@ static void audit_problem(store_audit_report *rep, long seq, const char *comment
     va_end(ap);
 }
 
-static void audit_event_free(store_event *ev)
-{
-    free(ev->at);
-    free(ev->type);
-    free(ev->comment_id);
-    free(ev->actor);
-    free(ev->data);
-    free(ev->prev_hash);
-    free(ev->hash);
-}
-
 static int audit_eq(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -331,9 +320,7 @@ static long audit_moved_from(store_event *ev)
 static int audit_chain(store_conn *c, long anchor_seq, const char *anchor_hash,
                        store_audit_report *rep, audit_bad *bad, mod_error *err)
 {
-    sqlite3_stmt *s = audit_prepare(
-        c, "SELECT seq, at, type, comment_id, actor, data, prev_hash, hash FROM events ORDER BY seq",
-        err);
+    sqlite3_stmt *s = audit_prepare(c, "SELECT " EVENT_COLS " FROM events ORDER BY seq", err);
     if (!s)
         return -1;
     char prev[STORE_HASH_HEX];
@@ -388,7 +375,7 @@ static int audit_chain(store_conn *c, long anchor_seq, const char *anchor_hash,
         expect = ev.seq + 1;
         rep->head_seq = ev.seq;
         snprintf(rep->head_hash, sizeof rep->head_hash, "%s", ev.hash ? ev.hash : "");
-        audit_event_free(&ev);
+        store_event_free(&ev);
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
@@ -612,7 +599,7 @@ int store_audit_export(store *st, const char *since, long after_seq,
     int r = store_read_begin(c, err);
     sqlite3_stmt *s =
         r == 0 ? audit_prepare(c,
-                               "SELECT seq, at, type, comment_id, actor, data, prev_hash, hash"
+                               "SELECT " EVENT_COLS
                                " FROM events WHERE seq > ?1 AND (?2 IS NULL OR at >= ?2)"
                                " ORDER BY seq",
                                err)
@@ -631,7 +618,7 @@ int store_audit_export(store *st, const char *since, long after_seq,
                 break;
             }
             int stop = fn(ctx, &ev);
-            audit_event_free(&ev);
+            store_event_free(&ev);
             if (stop) {
                 r = err_set(err, ERR_INTERNAL, "export stopped: cannot write");
                 break;

@@ -13,7 +13,6 @@
 
 #include "store_internal.h"
 
-#define SM_EVENT_COLS "seq, at, type, comment_id, actor, data, prev_hash, hash"
 #define SM_RECENT_REPORTS 20
 #define SM_AUTHOR_DETAIL 50
 
@@ -90,12 +89,12 @@ static const char *const sm_sql[SM__COUNT] = {
     [SM_AUTHOR_COUNTS] = "SELECT state, count(*) FROM comments WHERE author_key = ?1 GROUP BY state",
     [SM_AUTHOR_STRIKES] = "SELECT comment_id, source, at_ms FROM strikes WHERE author = ?1"
                           " ORDER BY at_ms DESC LIMIT ?2",
-    [SM_AUTHOR_EVENTS] = "SELECT " SM_EVENT_COLS " FROM events WHERE type = 'sanction'"
+    [SM_AUTHOR_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE type = 'sanction'"
                          " AND json_extract(data, '$.author') = ?1 ORDER BY seq DESC LIMIT ?2",
     [SM_AUTHOR_EXISTS] = "SELECT EXISTS (SELECT 1 FROM comments WHERE author_key = ?1)"
                          " OR EXISTS (SELECT 1 FROM sanctions WHERE author = ?1)",
     [SM_COMMENT_MOD] = "SELECT rowid, reports, author_key FROM comments WHERE id = ?1",
-    [SM_COMMENT_EVENTS] = "SELECT " SM_EVENT_COLS " FROM events WHERE comment_id = ?1 ORDER BY seq",
+    [SM_COMMENT_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE comment_id = ?1 ORDER BY seq",
     [SM_COMMENT_REPORTS] = "SELECT at, actor, reporter, reason FROM reports WHERE comment_id = ?1"
                            " ORDER BY id DESC LIMIT ?2",
     [SM_DECISIONS] = "SELECT e.seq, e.at, e.comment_id, e.actor, e.data, c.site, c.ext_id"
@@ -761,41 +760,6 @@ int store_sanction_set(store *st, const char *author, const char *action, const 
 
 /* ---------- reading ---------- */
 
-/* Reads events from a prepared, bound statement (rows of SM_EVENT_COLS). */
-static int sm_events(store_conn *c, sqlite3_stmt *s, store_event **out, size_t *n,
-                     mod_error *err)
-{
-    size_t cap = 0;
-    int rc, r = 0;
-    *out = NULL;
-    *n = 0;
-    while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            store_event *p = realloc(*out, ncap * sizeof *p);
-            if (!p) {
-                r = err_set(err, ERR_INTERNAL, "out of memory");
-                break;
-            }
-            *out = p;
-            cap = ncap;
-        }
-        if (store_row_event(s, &(*out)[*n], err) < 0)
-            r = -1;
-        else
-            (*n)++;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_sql_err(c, err, "read events");
-    store_stmt_done(s);
-    if (r < 0) {
-        store_events_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
-    return r;
-}
-
 const char *store_author_resolve(store *st, const char *author, char *buf, size_t len)
 {
     snprintf(buf, len, "%s", author ? author : "");
@@ -878,7 +842,7 @@ static int sm_author_record(store_conn *c, const char *author, const policy_conf
         return -1;
     sqlite3_bind_text(s, 1, author, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, SM_AUTHOR_DETAIL);
-    return sm_events(c, s, &out->history, &out->n_history, err);
+    return store_events_read(c, s, "read events", &out->history, &out->n_history, err);
 }
 
 int store_author_record(store *st, const char *author, const policy_config *pol, int detail,
@@ -1039,7 +1003,7 @@ int store_comment_mod_get(store *st, const char *id, int with_history, store_com
             r = -1;
         else {
             sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-            r = sm_events(c, s, &out->history, &out->n_history, err);
+            r = store_events_read(c, s, "read events", &out->history, &out->n_history, err);
         }
     }
     store_read_end(c);

@@ -25,6 +25,9 @@
     "ruleset, reason, created_at, updated_at"
 #define COMMENT_NCOLS_SQL 23
 
+/* Column order of every event SELECT and the INSERT (see store_row_event). */
+#define EVENT_COLS "seq, at, type, comment_id, actor, data, prev_hash, hash"
+
 /* One connection and its statements, prepared on first use and kept for the connection's life. */
 typedef struct {
     sqlite3 *db;
@@ -112,8 +115,14 @@ void store_reader_give(store *st, store_conn *c);
 int store_col_str(sqlite3_stmt *s, int col, char **out);
 /* A row whose first COMMENT_NCOLS_SQL columns are COMMENT_COLS, starting at column 0. */
 int store_row_comment(sqlite3_stmt *s, comment_record *out, mod_error *err);
-/* A row of "seq, at, type, comment_id, actor, data, prev_hash, hash". */
+/* A row of EVENT_COLS. */
 int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err);
+/* Every row of a prepared, bound statement of EVENT_COLS, into a new array; resets s. SQL errors
+ * are named what. 0, or -1 with err (and *out NULL). */
+int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_event **out,
+                      size_t *count, mod_error *err);
+/* Frees one event's fields (store_events_free frees an array). */
+void store_event_free(store_event *ev);
 
 /* Appends one audit event inside the caller's IMMEDIATE transaction, chained to the newest.
  * Its seq is then sqlite3_last_insert_rowid(c->db) (seq is the events rowid). */
