@@ -685,8 +685,8 @@ int store_event_hash(long seq, const char *at, const char *type, const char *com
 }
 
 /* Appends one event inside the caller's IMMEDIATE transaction, chained to the newest event. */
-int store_event_append(store_conn *c, const char *type, const char *comment_id,
-                              const char *actor, const char *data, mod_error *err)
+int store_event_append(store_conn *c, const char *type, const char *comment_id, const char *actor,
+                       const char *data, long *seq_out, mod_error *err)
 {
     sqlite3_stmt *s = store_stmt(c, STMT_EVENT_LAST, err);
     if (!s)
@@ -728,7 +728,21 @@ int store_event_append(store_conn *c, const char *type, const char *comment_id,
     if (rc != SQLITE_DONE)
         store_sql_err(c, err, "append event");
     store_stmt_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE)
+        return -1;
+    if (seq_out)
+        *seq_out = seq;
+    return 0;
+}
+
+int store_event_append_buf(store_conn *c, const char *type, const char *comment_id,
+                           const char *actor, store_buf *data, long *seq_out, mod_error *err)
+{
+    int r = data->oom ? err_set(err, ERR_INTERNAL, "out of memory")
+                      : store_event_append(c, type, comment_id, actor, data->p, seq_out, err);
+    free(data->p);
+    memset(data, 0, sizeof *data);
+    return r;
 }
 
 /* ---------- writer thread ---------- */
@@ -835,7 +849,7 @@ static int store_job_insert(store_conn *w, store_job *j)
     char *data = NULL;
     if (store_verdict_data(&j->rec, salt, &data, &j->err) < 0)
         return -1;
-    rc = store_event_append(w, "verdict", j->rec.id, "engine", data, &j->err);
+    rc = store_event_append(w, "verdict", j->rec.id, "engine", data, NULL, &j->err);
     free(data);
     if (rc == 0) /* a blocked comment is a strike for its author (store_moderation.c) */
         rc = store_mod_after_insert(w, &j->rec, &j->err);
@@ -1153,10 +1167,7 @@ static int store_key_event(store_conn *c, const char *action, long id, const cha
     store_buf_printf(&b, "{\"action\":\"%s\",\"id\":%ld,\"role\":", action, id);
     store_buf_json_str(&b, role);
     store_buf_add(&b, "}", 1);
-    int r = b.oom ? err_set(err, ERR_INTERNAL, "out of memory")
-                  : store_event_append(c, "key", NULL, name, b.p, err);
-    free(b.p);
-    return r;
+    return store_event_append_buf(c, "key", NULL, name, &b, NULL, err);
 }
 
 int store_key_add(store *st, const char *role, const char *name, char **key_out, mod_error *err)
@@ -1374,8 +1385,8 @@ int store_event_add(store *st, const char *type, const char *comment_id, const c
     store_conn *c = store_sync_begin(st, err);
     if (!c)
         return -1;
-    int r = store_event_append(c, type, comment_id, actor, data, err);
-    long seq = r == 0 ? (long)sqlite3_last_insert_rowid(c->db) : 0;
+    long seq = 0;
+    int r = store_event_append(c, type, comment_id, actor, data, &seq, err);
     r = store_sync_end(st, c, r, err);
     if (r == 0 && seq_out)
         *seq_out = seq;

@@ -131,9 +131,7 @@ int store_ruleset_record(store *st, const char *version, const char *files_json,
         sqlite3_finalize(s);
     }
     if (r == 0 && event_type) {
-        r = store_event_append(c, event_type, NULL, actor, event_data, err);
-        if (r == 0 && seq_out)
-            *seq_out = (long)sqlite3_last_insert_rowid(c->db);
+        r = store_event_append(c, event_type, NULL, actor, event_data, seq_out, err);
     }
     return store_sync_end(st, c, r, err);
 }
@@ -705,11 +703,7 @@ int store_audit_prune(store *st, const char *before, const char *actor, int dry_
                 "\"removed\":[\"text\",\"author_name\",\"author_email\",\"author_url\",\"ip\","
                 "\"user_agent\",\"pii_salt\",\"matches.text\"]}";
             store_buf_add(&b, removed, sizeof removed - 1);
-            r = b.oom ? err_set(err, ERR_INTERNAL, "out of memory")
-                      : store_event_append(c, "prune", NULL, actor, b.p, err);
-            if (r == 0 && seq_out)
-                *seq_out = (long)sqlite3_last_insert_rowid(c->db);
-            free(b.p);
+            r = store_event_append_buf(c, "prune", NULL, actor, &b, seq_out, err);
         }
         r = store_sync_end(st, c, r, err);
         if (r < 0 || last)

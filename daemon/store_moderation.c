@@ -425,10 +425,7 @@ static int sm_strike_add(store_conn *c, const char *author, const char *comment_
     store_buf_printf(&b, ",\"action\":\"%s\",\"source\":\"strikes\",\"strikes\":%ld,"
                          "\"window_s\":%ld,\"threshold\":%d}",
                      action, n, window_s, strcmp(action, "ban") == 0 ? ban : prob);
-    int r = b.oom ? err_set(err, ERR_INTERNAL, "out of memory")
-                  : store_event_append(c, "sanction", comment_id, "policy", b.p, err);
-    free(b.p);
-    return r;
+    return store_event_append_buf(c, "sanction", comment_id, "policy", &b, NULL, err);
 }
 
 static int sm_strike_del(store_conn *c, const char *comment_id, mod_error *err)
@@ -578,9 +575,8 @@ int store_decide(store *st, const char *id, const char *decision, const char *ex
     if (r == 0) {
         char *data = sm_change_data("decision", decision, reason, out->before, out->after, &cm,
                                     NULL, 0);
-        r = data ? store_event_append(c, "decision", id, actor, data, err)
+        r = data ? store_event_append(c, "decision", id, actor, data, &out->seq, err)
                  : err_set(err, ERR_INTERNAL, "out of memory");
-        out->seq = (long)sqlite3_last_insert_rowid(c->db); /* seq is the events rowid */
         free(data);
     }
     /* Rejecting is a strike (which may bring a threshold event after the decision's);
@@ -647,9 +643,8 @@ int store_report(store *st, const char *id, const char *reporter, const char *re
         snprintf(out->after, sizeof out->after, "reported");
         char *data = sm_change_data("report", "report", reason, out->before, out->after, &cm,
                                     reporter, out->reports);
-        r = data ? store_event_append(c, "report", id, actor, data, err)
+        r = data ? store_event_append(c, "report", id, actor, data, &out->seq, err)
                  : err_set(err, ERR_INTERNAL, "out of memory");
-        out->seq = (long)sqlite3_last_insert_rowid(c->db);
         free(data);
     } else if (r == 0) {
         snprintf(out->after, sizeof out->after, "%s", cm.state);
@@ -747,11 +742,7 @@ int store_sanction_set(store *st, const char *author, const char *action, const 
             store_buf_add(&b, "null", 4);
         }
         store_buf_add(&b, "}", 1);
-        r = b.oom ? err_set(err, ERR_INTERNAL, "out of memory")
-                  : store_event_append(c, "sanction", NULL, actor, b.p, err);
-        if (r == 0 && seq)
-            *seq = (long)sqlite3_last_insert_rowid(c->db);
-        free(b.p);
+        r = store_event_append_buf(c, "sanction", NULL, actor, &b, seq, err);
     }
     free(b_action);
     free(b_reason);

@@ -125,9 +125,12 @@ int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_ev
 void store_event_free(store_event *ev);
 
 /* Appends one audit event inside the caller's IMMEDIATE transaction, chained to the newest.
- * Its seq is then sqlite3_last_insert_rowid(c->db) (seq is the events rowid). */
+ * *seq_out (may be NULL) gets its seq. */
 int store_event_append(store_conn *c, const char *type, const char *comment_id, const char *actor,
-                       const char *data, mod_error *err);
+                       const char *data, long *seq_out, mod_error *err);
+/* The same with data built in a store_buf: out of memory when it overflowed. Frees the buffer. */
+int store_event_append_buf(store_conn *c, const char *type, const char *comment_id,
+                           const char *actor, store_buf *data, long *seq_out, mod_error *err);
 
 /* The hash of an event's fields in the canonical form store.h documents (store.c). */
 int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
