@@ -132,14 +132,6 @@ static int sm_step_done(store_conn *c, sqlite3_stmt *s, const char *what, mod_er
     return rc == SQLITE_DONE ? 0 : store_sql_err(c, err, what);
 }
 
-static void sm_bind_str(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 /* ---------- states, time, authors ---------- */
 
 int store_state_index(const char *state)
@@ -616,9 +608,9 @@ int store_report(store *st, const char *id, const char *reporter, const char *re
     if (r == 0) {
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
-        sm_bind_str(s, 3, actor);
-        sm_bind_str(s, 4, reporter);
-        sm_bind_str(s, 5, reason);
+        sqlite3_bind_text(s, 3, actor, -1, SQLITE_STATIC); /* a NULL pointer binds SQL NULL */
+        sqlite3_bind_text(s, 4, reporter, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
         r = sm_step_done(c, s, "add report", err);
         /* The same reader reporting again is ignored by the unique index. */
         if (r == 0 && sqlite3_changes(c->db) == 0)
@@ -698,11 +690,11 @@ int store_sanction_set(store *st, const char *author, const char *action, const 
         r = -1;
     if (r == 0) {
         sqlite3_bind_text(s, 1, author, -1, SQLITE_STATIC);
-        sm_bind_str(s, 2, clear ? NULL : action);
-        sm_bind_str(s, 3, reason);
+        sqlite3_bind_text(s, 2, clear ? NULL : action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
         if (!clear && until_ms)
             sqlite3_bind_int64(s, 4, until_ms);
-        sm_bind_str(s, 5, actor);
+        sqlite3_bind_text(s, 5, actor, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 6, now_iso, -1, SQLITE_STATIC);
         if (clear)
             sqlite3_bind_int64(s, 7, now);
@@ -865,8 +857,8 @@ void store_queue_free(store_queue_item *items, size_t n)
 static void sm_queue_bind(sqlite3_stmt *s, const store_queue_query *q)
 {
     sqlite3_bind_text(s, 1, q->state, -1, SQLITE_STATIC);
-    sm_bind_str(s, 2, q->site);
-    sm_bind_str(s, 3, q->thread);
+    sqlite3_bind_text(s, 2, q->site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, q->thread, -1, SQLITE_STATIC);
     if (q->category >= 0)
         sqlite3_bind_int(s, 4, q->category);
 }
