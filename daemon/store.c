@@ -455,11 +455,13 @@ void store_read_end(store_conn *c)
         store_exec_stmt(c, STMT_COMMIT, NULL);
 }
 
+/* Finalizes every module's cached statements (NULL slots are fine), then the connection. */
 static void store_conn_close(store_conn *c)
 {
-    for (int i = 0; i < STMT__COUNT; i++)
+    for (int i = 0; i < STORE_STMT_SLOTS; i++)
         sqlite3_finalize(c->stmt[i]);
-    store_mod_conn_close(c);
+    for (int i = 0; i < STORE_MOD_STMTS; i++)
+        sqlite3_finalize(c->mod[i]);
     sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
 }

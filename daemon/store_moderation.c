@@ -114,14 +114,6 @@ static sqlite3_stmt *sm_stmt(store_conn *c, sm_stmt_id id, mod_error *err)
     return c->mod[id];
 }
 
-void store_mod_conn_close(store_conn *c)
-{
-    for (int i = 0; i < STORE_MOD_STMTS; i++) {
-        sqlite3_finalize(c->mod[i]);
-        c->mod[i] = NULL;
-    }
-}
-
 /* Runs a statement that returns no rows (or whose rows are ignored). */
 static int sm_step_done(store_conn *c, sqlite3_stmt *s, const char *what, mod_error *err)
 {

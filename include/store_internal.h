@@ -148,7 +148,5 @@ int store_audit_pii_json(store_buf *b, const comment_record *rec, const char *sa
 /* store_moderation.c, called by the writer inside the transaction that inserted rec (after its
  * verdict event): records a strike when the engine blocked an identified author's comment. */
 int store_mod_after_insert(store_conn *w, const comment_record *rec, mod_error *err);
-/* store_moderation.c: finalizes the moderation statements of a connection being closed. */
-void store_mod_conn_close(store_conn *c);
 
 #endif
