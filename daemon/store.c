@@ -131,6 +131,7 @@ typedef enum {
     STMT_COMMENT_BY_ID,
     STMT_COMMENT_BY_EXT,
     STMT_COMMENT_COUNT,
+    STMT_COMMENT_COUNT_STATE,
     STMT_EVENT_LAST,
     STMT_EVENT_INSERT,
     STMT_EVENT_LIST,
@@ -157,6 +158,8 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_COMMENT_BY_EXT] = "SELECT " COMMENT_COLS " FROM comments"
                             " WHERE coalesce(site, '') = coalesce(?1, '') AND ext_id = ?2",
     [STMT_COMMENT_COUNT] = "SELECT count(*) FROM comments",
+    /* Uses the (state, rowid) index. */
+    [STMT_COMMENT_COUNT_STATE] = "SELECT count(*) FROM comments WHERE state = ?1",
     [STMT_EVENT_LAST] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
     [STMT_EVENT_INSERT] = "INSERT INTO events (" EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [STMT_EVENT_LIST] = "SELECT " EVENT_COLS " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -378,17 +381,21 @@ int store_sql_err(store_conn *c, mod_error *err, const char *what)
     return err_set(err, ERR_STORE, "%s: %s", what, c->db ? sqlite3_errmsg(c->db) : "no connection");
 }
 
+sqlite3_stmt *store_stmt_cached(store_conn *c, sqlite3_stmt **slot, const char *sql,
+                                mod_error *err)
+{
+    if (!*slot &&
+        sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        store_sql_err(c, err, "prepare");
+        return NULL;
+    }
+    return *slot;
+}
+
 /* Returns the cached statement, reset and unbound, or NULL with err set. */
 static sqlite3_stmt *store_stmt(store_conn *c, store_stmt_id id, mod_error *err)
 {
-    if (!c->stmt[id]) {
-        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                               NULL) != SQLITE_OK) {
-            store_sql_err(c, err, "prepare");
-            return NULL;
-        }
-    }
-    return c->stmt[id];
+    return store_stmt_cached(c, &c->stmt[id], stmt_sql[id], err);
 }
 
 /* Every use ends here, so no statement keeps a read snapshot open between calls. */
@@ -462,6 +469,8 @@ static void store_conn_close(store_conn *c)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < STORE_MOD_STMTS; i++)
         sqlite3_finalize(c->mod[i]);
+    for (int i = 0; i < STORE_AUDIT_STMTS; i++)
+        sqlite3_finalize(c->audit[i]);
     sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
 }
@@ -1365,16 +1374,14 @@ void store_set_batch_observer(store *st, store_batch_fn fn, void *arg)
 long store_comment_count_state(store *st, const char *state)
 {
     store_conn *c = store_reader_take(st);
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = store_stmt(c, STMT_COMMENT_COUNT_STATE, NULL);
     long n = -1;
-    /* Uses the (state, rowid) index; counted at scrape time, so not worth a cached statement. */
-    if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM comments WHERE state = ?1", -1, &s,
-                           NULL) == SQLITE_OK) {
+    if (s) {
         sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_ROW)
             n = (long)sqlite3_column_int64(s, 0);
+        store_stmt_done(s);
     }
-    sqlite3_finalize(s);
     store_reader_give(st, c);
     return n;
 }

@@ -87,6 +87,32 @@ int store_audit_pii_json(store_buf *b, const comment_record *rec, const char *sa
 
 /* ---- statements ---- */
 
+/* The rule-set reads run per request (explain, version-cache misses, the admin page), so they
+ * are prepared once per connection; the audit tools' one-off queries below are not. */
+typedef enum {
+    AUDIT_RULESET_GET,
+    AUDIT_RULESET_LIST,
+    AUDIT_RULESET_LIST_COUNTS,
+    AUDIT__COUNT
+} audit_stmt_id;
+
+static const char *const audit_sql[AUDIT__COUNT] = {
+    [AUDIT_RULESET_GET] = "SELECT files, loaded_at FROM rulesets WHERE version = ?1",
+    [AUDIT_RULESET_LIST] =
+        "SELECT version, loaded_at, -1 FROM rulesets ORDER BY loaded_at, version",
+    [AUDIT_RULESET_LIST_COUNTS] =
+        "SELECT r.version, r.loaded_at, coalesce(c.n, 0) FROM rulesets r LEFT JOIN "
+        "(SELECT ruleset, count(*) AS n FROM comments GROUP BY ruleset) c "
+        "ON c.ruleset = r.version ORDER BY r.loaded_at, r.version",
+};
+
+_Static_assert(AUDIT__COUNT <= STORE_AUDIT_STMTS, "store_conn has a slot for every statement");
+
+static sqlite3_stmt *audit_stmt(store_conn *c, audit_stmt_id id, mod_error *err)
+{
+    return store_stmt_cached(c, &c->audit[id], audit_sql[id], err);
+}
+
 static sqlite3_stmt *audit_prepare(store_conn *c, const char *sql, mod_error *err)
 {
     sqlite3_stmt *s = NULL;
@@ -143,8 +169,7 @@ int store_ruleset_get(store *st, const char *version, char **files_json, char **
     if (loaded_at)
         *loaded_at = NULL;
     store_conn *c = store_reader_take(st);
-    sqlite3_stmt *s =
-        audit_prepare(c, "SELECT files, loaded_at FROM rulesets WHERE version = ?1", err);
+    sqlite3_stmt *s = audit_stmt(c, AUDIT_RULESET_GET, err);
     int r = -1;
     if (s) {
         sqlite3_bind_text(s, 1, version ? version : "", -1, SQLITE_STATIC);
@@ -162,7 +187,7 @@ int store_ruleset_get(store *st, const char *version, char **files_json, char **
         } else {
             store_sql_err(c, err, "read rule-set version");
         }
-        sqlite3_finalize(s);
+        store_stmt_done(s);
     }
     store_reader_give(st, c);
     if (r < 0) {
@@ -190,14 +215,9 @@ int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, siz
 {
     *out = NULL;
     *count = 0;
-    const char *sql =
-        with_counts
-            ? "SELECT r.version, r.loaded_at, coalesce(c.n, 0) FROM rulesets r LEFT JOIN "
-              "(SELECT ruleset, count(*) AS n FROM comments GROUP BY ruleset) c "
-              "ON c.ruleset = r.version ORDER BY r.loaded_at, r.version"
-            : "SELECT version, loaded_at, -1 FROM rulesets ORDER BY loaded_at, version";
     store_conn *c = store_reader_take(st);
-    sqlite3_stmt *s = audit_prepare(c, sql, err);
+    sqlite3_stmt *s =
+        audit_stmt(c, with_counts ? AUDIT_RULESET_LIST_COUNTS : AUDIT_RULESET_LIST, err);
     int r = s ? 0 : -1;
     size_t n = 0, cap = 0;
     store_ruleset_info *list = NULL;
@@ -225,7 +245,7 @@ int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, siz
     }
     if (s && r == 0 && rc != SQLITE_DONE)
         r = store_sql_err(c, err, "list rule-set versions");
-    sqlite3_finalize(s);
+    store_stmt_done(s);
     store_reader_give(st, c);
     if (r < 0) {
         store_ruleset_list_free(list, n);

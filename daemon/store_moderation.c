@@ -106,12 +106,7 @@ static const char *const sm_sql[SM__COUNT] = {
 
 static sqlite3_stmt *sm_stmt(store_conn *c, sm_stmt_id id, mod_error *err)
 {
-    if (!c->mod[id] && sqlite3_prepare_v3(c->db, sm_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                          &c->mod[id], NULL) != SQLITE_OK) {
-        store_sql_err(c, err, "prepare");
-        return NULL;
-    }
-    return c->mod[id];
+    return store_stmt_cached(c, &c->mod[id], sm_sql[id], err);
 }
 
 /* Runs a statement that returns no rows (or whose rows are ignored). */

@@ -17,6 +17,7 @@
 #define STORE_HASH_HEX 65   /* 64 hex chars + NUL */
 #define STORE_STMT_SLOTS 32 /* store.c's prepared statements (its enum must fit) */
 #define STORE_MOD_STMTS 24  /* store_moderation.c's prepared statements */
+#define STORE_AUDIT_STMTS 4 /* store_audit.c's prepared statements */
 
 /* Column order shared by every comment SELECT and the INSERT (see store_row_comment). */
 #define COMMENT_COLS                                                                              \
@@ -33,6 +34,7 @@ typedef struct {
     sqlite3 *db;
     sqlite3_stmt *stmt[STORE_STMT_SLOTS];
     sqlite3_stmt *mod[STORE_MOD_STMTS];
+    sqlite3_stmt *audit[STORE_AUDIT_STMTS];
 } store_conn;
 
 typedef struct store_job store_job;
@@ -91,6 +93,10 @@ int store_sha256_hex(const void *data, size_t len, char out[STORE_HASH_HEX], mod
 int store_random(void *buf, size_t n, mod_error *err);
 
 int store_sql_err(store_conn *c, mod_error *err, const char *what);
+/* The statement in *slot (one of c's arrays), prepared from sql on first use and kept until
+ * the connection closes; NULL with err. */
+sqlite3_stmt *store_stmt_cached(store_conn *c, sqlite3_stmt **slot, const char *sql,
+                                mod_error *err);
 /* Resets and unbinds a statement after use (NULL is fine). */
 void store_stmt_done(sqlite3_stmt *s);
 /* Ends a failed transaction if SQLite has not already rolled it back. */
