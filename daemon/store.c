@@ -679,9 +679,9 @@ static void store_canon_field(store_buf *b, const char *s)
     store_buf_add(b, ",", 1);
 }
 
-int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
-                     const char *actor, const char *data, const char *prev_hash,
-                     char out[STORE_HASH_HEX], mod_error *err)
+static int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
+                            const char *actor, const char *data, const char *prev_hash,
+                            char out[STORE_HASH_HEX], mod_error *err)
 {
     store_buf b = {0};
     char seqs[24];
@@ -693,6 +693,12 @@ int store_event_hash(long seq, const char *at, const char *type, const char *com
                    : store_sha256_hex(b.p, b.len, out, err);
     free(b.p);
     return rc;
+}
+
+int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err)
+{
+    return store_event_hash(ev->seq, ev->at, ev->type, ev->comment_id, ev->actor, ev->data,
+                            ev->prev_hash, out, err);
 }
 
 /* Appends one event inside the caller's IMMEDIATE transaction, chained to the newest event. */

@@ -258,12 +258,6 @@ int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, siz
 
 /* ---- verify ---- */
 
-int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err)
-{
-    return store_event_hash(ev->seq, ev->at, ev->type, ev->comment_id, ev->actor, ev->data,
-                            ev->prev_hash, out, err);
-}
-
 /* Events the chain walk found altered: comparing them with their comments says nothing more. */
 typedef struct {
     long *seqs;

@@ -121,6 +121,8 @@ typedef struct {
 int store_events_list(store *st, long after_seq, size_t limit, store_event **out, size_t *count,
                       mod_error *err);
 void store_events_free(store_event *ev, size_t count);
+/* The hash an event should have (see above), from its fields. Returns 0, or -1 with err. */
+int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err);
 /* Walks the whole chain: seqs consecutive from 1, each prev_hash the previous hash, each hash its
  * content. 0 if intact (*checked = events seen), else -1 with ERR_STORE naming the first bad seq. */
 int store_events_verify(store *st, long *checked, mod_error *err);
@@ -148,9 +150,6 @@ typedef struct {
 int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, size_t *count,
                        mod_error *err);
 void store_ruleset_list_free(store_ruleset_info *list, size_t count);
-
-/* The hash an event should have (see above), from its fields. Returns 0, or -1 with err. */
-int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err);
 
 #define STORE_AUDIT_MAX_PROBLEMS 8
 

@@ -138,11 +138,6 @@ int store_event_append(store_conn *c, const char *type, const char *comment_id, 
 int store_event_append_buf(store_conn *c, const char *type, const char *comment_id,
                            const char *actor, store_buf *data, long *seq_out, mod_error *err);
 
-/* The hash of an event's fields in the canonical form store.h documents (store.c). */
-int store_event_hash(long seq, const char *at, const char *type, const char *comment_id,
-                     const char *actor, const char *data, const char *prev_hash,
-                     char out[STORE_HASH_HEX], mod_error *err);
-
 /* store_audit.c, for the writer: a random salt (32 hex) for a comment with personal data;
  * returns 1 made, 0 when the comment has none (out is ""), -1 with err. */
 int store_audit_salt(const comment_record *rec, char out[33], mod_error *err);
