@@ -350,9 +350,7 @@ static int reload_record(reloader *r, const mod_ruleset *rs, const reload_result
              category_name(CAT_PERSONAL_ATTACK), ruleset_rule_count(rs, CAT_PERSONAL_ATTACK),
              category_name(CAT_ETHNIC_SLUR), ruleset_rule_count(rs, CAT_ETHNIC_SLUR),
              res->examples_failed);
-    int added = 0;
-    int rc = store_ruleset_record(r->st, ruleset_version(rs), files, "reload", res->actor, data,
-                                  &added, NULL, err);
+    int rc = store_ruleset_record(r->st, ruleset_version(rs), files, res->actor, data, err);
     free(files);
     return rc;
 }

@@ -127,13 +127,8 @@ static sqlite3_stmt *audit_prepare(store_conn *c, const char *sql, mod_error *er
 /* ---- rule-set versions ---- */
 
 int store_ruleset_record(store *st, const char *version, const char *files_json,
-                         const char *event_type, const char *actor, const char *event_data,
-                         int *added, long *seq_out, mod_error *err)
+                         const char *actor, const char *event_data, mod_error *err)
 {
-    if (added)
-        *added = 0;
-    if (seq_out)
-        *seq_out = 0;
     if (!version || !*version || !files_json)
         return err_set(err, ERR_BAD_FIELD, "a rule-set version needs a name and its files");
     char now[STORE_TS_LEN];
@@ -152,13 +147,10 @@ int store_ruleset_record(store *st, const char *version, const char *files_json,
         sqlite3_bind_text(s, 3, files_json, -1, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE)
             r = store_sql_err(c, err, "keep rule-set version");
-        else if (added)
-            *added = sqlite3_changes(c->db) > 0;
         sqlite3_finalize(s);
     }
-    if (r == 0 && event_type) {
-        r = store_event_append(c, event_type, NULL, actor, event_data, seq_out, err);
-    }
+    if (r == 0)
+        r = store_event_append(c, "reload", NULL, actor, event_data, NULL, err);
     return store_sync_end(st, c, r, err);
 }
 

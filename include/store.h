@@ -130,12 +130,10 @@ int store_events_verify(store *st, long *checked, mod_error *err);
 /* ---- rule-set versions and the audit trail's tools (store_audit.c) ---- */
 
 /* Keeps the files of rule-set version (files_json: a JSON array of {"name", "content"} made by
- * the api layer) unless that version is kept already (*added, may be NULL, says which), and in
- * the same transaction appends an event of event_type (e.g. "reload"; NULL: none) with
- * event_data. *seq_out (may be NULL) gets the event's seq. */
+ * the api layer) unless that version is kept already, and in the same transaction appends the
+ * "reload" event (event_data) that put it live. */
 int store_ruleset_record(store *st, const char *version, const char *files_json,
-                         const char *event_type, const char *actor, const char *event_data,
-                         int *added, long *seq_out, mod_error *err);
+                         const char *actor, const char *event_data, mod_error *err);
 /* A kept version's files as stored, and when it was first loaded (loaded_at may be NULL).
  * Caller frees both. ERR_NOT_FOUND when the version was never kept. */
 int store_ruleset_get(store *st, const char *version, char **files_json, char **loaded_at,
