@@ -123,8 +123,10 @@ int store_events_list(store *st, long after_seq, size_t limit, store_event **out
 void store_events_free(store_event *ev, size_t count);
 /* The hash an event should have (see above), from its fields. Returns 0, or -1 with err. */
 int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err);
-/* Walks the whole chain: seqs consecutive from 1, each prev_hash the previous hash, each hash its
- * content. 0 if intact (*checked = events seen), else -1 with ERR_STORE naming the first bad seq. */
+/* The whole audit of store_audit_verify (no anchor) reduced to intact or not: the chain, each
+ * comment against its verdict event, the kept rule-set versions and the append-only triggers.
+ * 0 if intact (*checked = events walked), else -1 with ERR_STORE giving the first problem and
+ * the first altered event's seq (0 when no event is to blame, e.g. a comment without one). */
 int store_events_verify(store *st, long *checked, mod_error *err);
 
 /* ---- rule-set versions and the audit trail's tools (store_audit.c) ---- */
