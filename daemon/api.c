@@ -327,28 +327,42 @@ static int api_opt_str(json_t *obj, const char *key, const char *name, char *num
                    numbuf ? " or an integer" : "");
 }
 
-int api_comment_parse(const char *body, size_t len, api_comment *out, mod_error *err)
+json_t *api_json_object(const char *body, size_t len, mod_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (!body || len == 0)
-        return err_set(err, ERR_BAD_JSON, "the body is empty; expected a JSON object");
+    if (!body || len == 0) {
+        err_set(err, ERR_BAD_JSON, "the body is empty; expected a JSON object");
+        return NULL;
+    }
     /* jansson refuses invalid UTF-8 like any syntax error; checking first gives it its own code. */
-    if (!utf8_valid(body, len))
-        return err_set(err, ERR_BAD_UTF8, "the body is not valid UTF-8");
-
+    if (!utf8_valid(body, len)) {
+        err_set(err, ERR_BAD_UTF8, "the body is not valid UTF-8");
+        return NULL;
+    }
     json_error_t je;
     json_t *doc = json_loadb(body, len, 0, &je);
     if (!doc) {
         if (json_error_code(&je) == json_error_invalid_utf8)
-            return err_set(err, ERR_BAD_UTF8, "the body is not valid UTF-8: %s", je.text);
-        return err_set(err, ERR_BAD_JSON, "malformed JSON at line %d, column %d: %s", je.line,
-                       je.column, je.text);
+            err_set(err, ERR_BAD_UTF8, "the body is not valid UTF-8: %s", je.text);
+        else
+            err_set(err, ERR_BAD_JSON, "malformed JSON at line %d, column %d: %s", je.line,
+                    je.column, je.text);
+        return NULL;
     }
-    out->doc = doc;
     if (!json_is_object(doc)) {
-        api_comment_free(out);
-        return err_set(err, ERR_BAD_JSON, "the body must be a JSON object");
+        json_decref(doc);
+        err_set(err, ERR_BAD_JSON, "the body must be a JSON object");
+        return NULL;
     }
+    return doc;
+}
+
+int api_comment_parse(const char *body, size_t len, api_comment *out, mod_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *doc = api_json_object(body, len, err);
+    if (!doc)
+        return -1;
+    out->doc = doc;
 
     json_t *text = json_object_get(doc, "text");
     if (!text) {

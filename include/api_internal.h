@@ -23,6 +23,9 @@ int api_new_id(char out[33]);
  * score, categories, matches (JSON, still the caller's) and the rule-set version. */
 void api_record_verdict(comment_record *rec, const mod_result *res, const mod_ruleset *rs,
                         char *matches_json);
+/* A request body that must be one JSON object: NULL with err ERR_BAD_JSON (empty, malformed, not
+ * an object) or ERR_BAD_UTF8. Caller releases. */
+json_t *api_json_object(const char *body, size_t len, mod_error *err);
 /* "application/json", parameters allowed. */
 int api_is_json_type(const char *ct);
 /* Reads a comment submission from a JSON request: -1 with the error reply (415, 400) filled. */
