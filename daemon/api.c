@@ -217,6 +217,12 @@ void api_error(api_reply *rep, err_code code, const char *fmt, ...)
     api_reply_json(rep, err_http_status(code), o, 0);
 }
 
+void api_error_from(api_reply *rep, const mod_error *err)
+{
+    /* A failure that left err unset must not go out as a 200 with an error body. */
+    api_error(rep, err->code == ERR_NONE ? ERR_INTERNAL : err->code, "%s", err->message);
+}
+
 /* ---- authentication ---- */
 
 int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
@@ -260,7 +266,7 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
     int rc = api_authorize_key(ctx, req, key, need, &err);
     explicit_bzero(key, sizeof key);
     if (rc != 0) {
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         if (err.code == ERR_UNAUTHORIZED)
             api_reply_header(rep, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         return -1;
@@ -603,7 +609,7 @@ int api_comment_read(const api_request *req, api_reply *rep, api_comment *c)
         return -1;
     }
     if (api_comment_parse(req->body, req->body_len, c, &err) != 0) {
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         return -1;
     }
     return 0;
@@ -763,7 +769,7 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
     mod_result res;
     memset(&res, 0, sizeof res);
     if (engine_check(s->rs, &in, &res, &err) != 0) {
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         api_comment_free(&c);
         return API_DONE;
     }
@@ -840,7 +846,7 @@ api_status api_comment_get(api_ctx *ctx, api_request *req, api_reply *rep)
         json_object_set_new(o, "explain", api_comment_explain(ctx, &rec));
     comment_record_free(&rec);
     if (!o) {
-        api_error(rep, err.code == ERR_NONE ? ERR_INTERNAL : err.code, "%s", err.message);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     api_reply_json(rep, 200, o, 0);

@@ -607,7 +607,7 @@ api_status api_check_post(api_ctx *ctx, api_request *req, api_reply *rep)
     mod_ruleset *rs = api_admin_version(ctx, api_store(ctx), json_string_value(v), &live, &err);
     if (!rs) {
         api_comment_free(&c);
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     mod_input in = {.text = c.text, .len = c.text_len, .participants = c.participants,
@@ -616,7 +616,7 @@ api_status api_check_post(api_ctx *ctx, api_request *req, api_reply *rep)
     if (engine_check(rs, &in, &res, &err) != 0) {
         ruleset_unref(rs);
         api_comment_free(&c);
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     char *s = api_check_json(rs, &res, 0);

@@ -101,11 +101,6 @@ static int am_reason(json_t *doc, int required, const char *what, const char **o
     return 0;
 }
 
-static void am_fail(api_reply *rep, const mod_error *err)
-{
-    api_error(rep, err->code == ERR_NONE ? ERR_INTERNAL : err->code, "%s", err->message);
-}
-
 static json_t *am_iso(long long ms)
 {
     if (!ms)
@@ -363,7 +358,7 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
     long long limit = AM_DEFAULT_LIMIT, after = 0;
     if (am_arg_long(req, "limit", 1, AM_MAX_LIMIT, &limit, &err) < 0 ||
         am_arg_long(req, "after", 0, (long long)1 << 62, &after, &err) < 0) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     q.limit = (size_t)limit;
@@ -373,7 +368,7 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
     size_t n = 0;
     long total = 0;
     if (store_queue_list(api_store(ctx), &q, &items, &n, &total, &err) != 0) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     mod_ruleset *rs = api_ruleset_acquire(ctx);
@@ -407,7 +402,7 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
         if (rs)
             ruleset_unref(rs);
         store_queue_free(items, n);
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     json_t *o = json_object();
@@ -454,7 +449,7 @@ static void am_reply_comment(api_ctx *ctx, api_reply *rep, const char *id, const
     }
     if (!o) {
         json_decref(extra);
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return;
     }
     json_object_set_new(o, name, extra);
@@ -467,7 +462,7 @@ api_status api_decision_post(api_ctx *ctx, api_request *req, api_reply *rep)
     mod_error err = {0};
     json_t *doc = am_body(req, 0, &err);
     if (!doc) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     const char *decision = NULL, *expected = NULL, *reason = NULL;
@@ -492,7 +487,7 @@ api_status api_decision_post(api_ctx *ctx, api_request *req, api_reply *rep)
         if (err.code == ERR_CONFLICT)
             am_conflict(rep, &err, ch.before, expected);
         else
-            am_fail(rep, &err);
+            api_error_from(rep, &err);
         json_decref(doc);
         return API_DONE;
     }
@@ -509,7 +504,7 @@ api_status api_decision_post(api_ctx *ctx, api_request *req, api_reply *rep)
     return API_DONE;
 bad:
     json_decref(doc);
-    am_fail(rep, &err);
+    api_error_from(rep, &err);
     return API_DONE;
 }
 
@@ -519,14 +514,14 @@ api_status api_report_post(api_ctx *ctx, api_request *req, api_reply *rep)
     mod_error err = {0};
     json_t *doc = am_body(req, 1, &err);
     if (!doc) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     const char *reason = NULL, *reporter = NULL;
     if (am_reason(doc, 0, "report", &reason, &err) < 0 ||
         am_field(doc, "reporter", &reporter, &err) < 0) {
         json_decref(doc);
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     if (reporter && !*reporter)
@@ -538,7 +533,7 @@ api_status api_report_post(api_ctx *ctx, api_request *req, api_reply *rep)
                                   api_str(err.message), "state", api_str(ch.before));
             api_reply_json(rep, 409, o, 0);
         } else {
-            am_fail(rep, &err);
+            api_error_from(rep, &err);
         }
         json_decref(doc);
         return API_DONE;
@@ -570,13 +565,13 @@ api_status api_decisions_get(api_ctx *ctx, api_request *req, api_reply *rep)
     long long since = 0, limit = AM_FEED_DEFAULT;
     if (am_arg_long(req, "since", 0, (long long)1 << 62, &since, &err) < 0 ||
         am_arg_long(req, "limit", 1, AM_FEED_MAX, &limit, &err) < 0) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     store_feed_entry *e = NULL;
     size_t n = 0;
     if (store_decisions_since(api_store(ctx), (long)since, (size_t)limit, &e, &n, &err) != 0) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     json_t *arr = json_array();
@@ -620,7 +615,7 @@ api_status api_author_get(api_ctx *ctx, api_request *req, api_reply *rep)
     if (rs)
         ruleset_unref(rs);
     if (!o)
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
     else
         api_reply_json(rep, 200, o, 0);
     return API_DONE;
@@ -634,7 +629,7 @@ api_status api_author_sanction_post(api_ctx *ctx, api_request *req, api_reply *r
     mod_error err = {0};
     json_t *doc = am_body(req, 0, &err);
     if (!doc) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     const char *action = NULL, *reason = NULL, *until = NULL;
@@ -670,7 +665,7 @@ api_status api_author_sanction_post(api_ctx *ctx, api_request *req, api_reply *r
     if (rs)
         ruleset_unref(rs);
     if (!o) {
-        am_fail(rep, &err);
+        api_error_from(rep, &err);
         return API_DONE;
     }
     json_object_set_new(o, "seq", json_integer(seq));
@@ -678,6 +673,6 @@ api_status api_author_sanction_post(api_ctx *ctx, api_request *req, api_reply *r
     return API_DONE;
 bad:
     json_decref(doc);
-    am_fail(rep, &err);
+    api_error_from(rep, &err);
     return API_DONE;
 }

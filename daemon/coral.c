@@ -14,11 +14,6 @@
 #include "metrics.h"
 #include "store.h"
 
-static void coral_fail(api_reply *rep, const mod_error *err)
-{
-    api_error(rep, err->code, "%s", err->message);
-}
-
 /* A string member of an object, or NULL. */
 static const char *coral_str(json_t *obj, const char *key)
 {
@@ -87,7 +82,7 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
     }
     mod_input in = {.text = text, .len = text_len};
     if (engine_check(rs, &in, &res, &err) != 0) {
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         goto done;
     }
     metrics_verdict(res.verdict, res.categories);
@@ -98,7 +93,7 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
                                          &reason, &sanction, &err);
     json_decref(sanction);
     if (sanction_rc != 0) {
-        api_error(rep, err.code, "%s", err.message);
+        api_error_from(rep, &err);
         goto done;
     }
 
@@ -146,7 +141,7 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
     }
     api_reply_header(&prepared, "X-Moderatord-Verdict", verdict_name(res.verdict));
     api_reply_header(&prepared, "X-Moderatord-Id", id);
-    ret = compat_store_and_reply(ctx, req, rep, &rec, &prepared, coral_fail,
+    ret = compat_store_and_reply(ctx, req, rep, &rec, &prepared, api_error_from,
                                  compat_coral_budget_ms(), "coral");
 done:
     json_decref(reply);

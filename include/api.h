@@ -114,6 +114,8 @@ void api_request_done(api_request *req);
  * err_http_status(code). Frees whatever body rep held. */
 void api_error(api_reply *rep, err_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* api_error with err's code and message; an err left at ERR_NONE answers as ERR_INTERNAL. */
+void api_error_from(api_reply *rep, const mod_error *err);
 /* Adds a header (name must be a static string; value is copied). Ignored when full. */
 void api_reply_header(api_reply *rep, const char *name, const char *value);
 void api_reply_free(api_reply *rep);
