@@ -202,6 +202,19 @@ void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty)
     rep->body_len = strlen(s);
 }
 
+void api_error_json(api_reply *rep, err_code code, const char *msg, json_t *extra)
+{
+    json_t *o = json_object();
+    if (o) {
+        json_object_set_new(o, "error", json_string(err_name(code)));
+        json_object_set_new(o, "message", api_str(msg));
+        if (extra)
+            json_object_update(o, extra); /* keeps extra's order */
+    }
+    json_decref(extra);
+    api_reply_json(rep, err_http_status(code), o, 0);
+}
+
 void api_error(api_reply *rep, err_code code, const char *fmt, ...)
 {
     char msg[600];
@@ -209,12 +222,7 @@ void api_error(api_reply *rep, err_code code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *o = json_object();
-    if (o) {
-        json_object_set_new(o, "error", json_string(err_name(code)));
-        json_object_set_new(o, "message", api_str(msg));
-    }
-    api_reply_json(rep, err_http_status(code), o, 0);
+    api_error_json(rep, code, msg, NULL);
 }
 
 void api_error_from(api_reply *rep, const mod_error *err)

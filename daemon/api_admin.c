@@ -553,13 +553,10 @@ static void admin_reload_done(void *arg, const reload_result *r)
                        0);
     } else {
         /* The one error shape, with what is still live and every diagnostic. */
-        api_reply_json(rep, err_http_status(ERR_RULES),
-                       json_pack("{s:s,s:o,s:b,s:o,s:o}", "error", err_name(ERR_RULES), "message",
-                                 api_str(r->error ? r->error : "the rule files do not load"),
-                                 "ok", 0, "version",
+        api_error_json(rep, ERR_RULES, r->error ? r->error : "the rule files do not load",
+                       json_pack("{s:b,s:o,s:o}", "ok", 0, "version",
                                  r->version[0] ? json_string(r->version) : json_null(),
-                                 "diagnostics", diags),
-                       0);
+                                 "diagnostics", diags));
     }
     req->resume(req->conn);
 }

@@ -427,13 +427,11 @@ static void am_conflict(api_reply *rep, const mod_error *err, const char *state,
                         const char *expected)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "error", json_string(err_name(ERR_CONFLICT)));
-    json_object_set_new(o, "message", api_str(err->message));
     json_object_set_new(o, "state", api_str(state));
     if (expected)
         json_object_set_new(o, "expected_state", api_str(expected));
     json_object_set_new(o, "allowed_decisions", am_allowed(state));
-    api_reply_json(rep, 409, o, 0);
+    api_error_json(rep, ERR_CONFLICT, err->message, o);
 }
 
 /* Replies with the comment as it is now (GET's shape) plus extra under name. */
@@ -528,13 +526,11 @@ api_status api_report_post(api_ctx *ctx, api_request *req, api_reply *rep)
         reporter = NULL;
     store_change ch;
     if (store_report(api_store(ctx), id, reporter, reason, req->key_name, &ch, &err) != 0) {
-        if (err.code == ERR_CONFLICT) {
-            json_t *o = json_pack("{s:s,s:o,s:o}", "error", err_name(ERR_CONFLICT), "message",
-                                  api_str(err.message), "state", api_str(ch.before));
-            api_reply_json(rep, 409, o, 0);
-        } else {
+        if (err.code == ERR_CONFLICT)
+            api_error_json(rep, ERR_CONFLICT, err.message,
+                           json_pack("{s:o}", "state", api_str(ch.before)));
+        else
             api_error_from(rep, &err);
-        }
         json_decref(doc);
         return API_DONE;
     }

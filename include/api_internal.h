@@ -17,6 +17,9 @@ json_t *api_str(const char *s);
 char *api_dump(json_t *obj, int pretty);
 /* Serializes obj into rep with status (takes obj). */
 void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty);
+/* The one error shape, {"error": err_name(code), "message": msg}, followed by extra's members
+ * (takes extra; may be NULL), with the status err_http_status(code). */
+void api_error_json(api_reply *rep, err_code code, const char *msg, json_t *extra);
 /* A new server id: 128 random bits as 32 hex characters. 0, or -1 when the kernel gives none. */
 int api_new_id(char out[33]);
 /* Fills the verdict half of a new comment record from the engine's result: verdict, state,
