@@ -317,6 +317,14 @@ store *api_store(api_ctx *ctx)
     return ctx->st;
 }
 
+const char *api_arg(const api_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_args; i++)
+        if (strcmp(req->args[i].name, name) == 0)
+            return req->args[i].value;
+    return NULL;
+}
+
 /* ---- parsing a submission ---- */
 
 /* An optional string field. With numbuf, an integer is accepted too and written out as text (CMS

@@ -430,12 +430,8 @@ char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int p
 
 int api_wants_explain(const api_request *req)
 {
-    for (size_t i = 0; i < req->n_args; i++)
-        if (!strcmp(req->args[i].name, "explain")) {
-            const char *v = req->args[i].value;
-            return !*v || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes");
-        }
-    return 0;
+    const char *v = api_arg(req, "explain");
+    return v && (!*v || !strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
 json_t *api_comment_explain(api_ctx *ctx, const comment_record *rec)

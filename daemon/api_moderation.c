@@ -21,20 +21,11 @@
 
 /* ---- small helpers ---- */
 
-/* The first query argument called name, or NULL. */
-static const char *am_arg(const api_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_args; i++)
-        if (strcmp(req->args[i].name, name) == 0)
-            return req->args[i].value;
-    return NULL;
-}
-
 /* An optional non-negative integer argument within [min, max]. */
 static int am_arg_long(const api_request *req, const char *name, long long min, long long max,
                        long long *out, mod_error *err)
 {
-    const char *v = am_arg(req, name);
+    const char *v = api_arg(req, name);
     if (!v || !*v)
         return 0;
     char *end;
@@ -334,7 +325,7 @@ char *api_moderation_record_json(store *st, const comment_record *rec, int prett
 api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
 {
     mod_error err = {0};
-    store_queue_query q = {.state = am_arg(req, "status"), .category = -1,
+    store_queue_query q = {.state = api_arg(req, "status"), .category = -1,
                            .limit = AM_DEFAULT_LIMIT};
     if (!q.state || !*q.state)
         q.state = "held";
@@ -343,13 +334,13 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
                                       "accepted, approved, blocked");
         return API_DONE;
     }
-    q.site = am_arg(req, "site");
-    q.thread = am_arg(req, "thread");
+    q.site = api_arg(req, "site");
+    q.thread = api_arg(req, "thread");
     if (q.site && !*q.site)
         q.site = NULL;
     if (q.thread && !*q.thread)
         q.thread = NULL;
-    const char *cat = am_arg(req, "category");
+    const char *cat = api_arg(req, "category");
     if (cat && *cat && (q.category = category_from_name(cat)) < 0) {
         api_error(rep, ERR_BAD_FIELD,
                   "\"category\" must be profanity, personal_attack or ethnic_slur");

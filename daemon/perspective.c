@@ -224,17 +224,9 @@ static void perspective_error_from(api_reply *rep, const mod_error *err)
 
 /* ---- authentication: ?key=, X-Goog-Api-Key, or Authorization: Bearer ---- */
 
-static const char *perspective_arg(const api_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_args; i++)
-        if (strcmp(req->args[i].name, name) == 0)
-            return req->args[i].value;
-    return NULL;
-}
-
 static int perspective_auth(api_ctx *ctx, api_request *req, api_reply *rep)
 {
-    const char *key = perspective_arg(req, "key");
+    const char *key = api_arg(req, "key");
     if (!key && req->header)
         key = req->header(req->conn, "X-Goog-Api-Key");
     char bearer[256];

@@ -103,6 +103,9 @@ int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, api_role 
  */
 int api_authorize(api_ctx *ctx, api_request *req, api_role role, api_reply *rep);
 
+/* The value of the first query argument called name, or NULL. */
+const char *api_arg(const api_request *req, const char *name);
+
 /* Called by the HTTP layer on the request's own thread once a suspended request is resumed,
  * before the reply is sent: finishes the reply. */
 void api_request_resumed(api_request *req, api_reply *rep);
