@@ -34,7 +34,6 @@ typedef enum { API_WAITING = 0, API_COMMITTED, API_ANSWERED } api_outcome;
 
 typedef struct {
     mod_ruleset *rs; /* the set the verdict was made with; its thresholds go into the reply */
-    api_request *req;
     api_reply *rep;
     api_outcome outcome;
     char id[33];
@@ -597,11 +596,6 @@ char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty)
                     pretty);
 }
 
-char *api_record_json(const comment_record *rec, int pretty)
-{
-    return api_dump(api_record(rec), pretty);
-}
-
 /* ---- routes ---- */
 
 api_status api_healthz(api_ctx *ctx, api_request *req, api_reply *rep)
@@ -748,7 +742,6 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
         api_error(rep, ERR_INTERNAL, "out of memory");
         return API_DONE;
     }
-    s->req = req;
     s->rep = rep;
     req->state = s;
     s->rs = api_ruleset_acquire(ctx);

@@ -71,8 +71,9 @@ char *api_ruleset_files_json(const mod_ruleset *rs, mod_error *err)
     return s;
 }
 
-int api_ruleset_from_json(const char *files_json, mod_ruleset **out, rule_diags *diags,
-                          mod_error *err)
+/* The rule set built from kept files (api_ruleset_files_json's format). */
+static int admin_ruleset_from_json(const char *files_json, mod_ruleset **out, rule_diags *diags,
+                                   mod_error *err)
 {
     json_error_t je;
     json_t *arr = json_loads(files_json ? files_json : "", JSON_ALLOW_NUL, &je);
@@ -149,7 +150,7 @@ mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int
     }
     mod_ruleset *rs = NULL;
     rule_diags diags = {0};
-    int rc = api_ruleset_from_json(files, &rs, &diags, err);
+    int rc = admin_ruleset_from_json(files, &rs, &diags, err);
     diags_free(&diags);
     free(files);
     if (rc != 0)

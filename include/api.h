@@ -157,7 +157,5 @@ char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty);
 /* The matches of a result as the JSON array POST /v1/comments stores. With with_text 0 the
  * substrings of the comment (text, matched, context text) are left out. Caller frees. */
 char *api_matches_json(const mod_result *res, int with_text);
-/* A stored record as GET /v1/comments/{id} returns it. Caller frees. */
-char *api_record_json(const comment_record *rec, int pretty);
 
 #endif

@@ -18,9 +18,6 @@ void api_admin_shutdown(void);
 /* A rule set's files as kept in the store: [{"name": ..., "content": ...}] in name order. NULL
  * with err when a file is not valid UTF-8 (or out of memory). Caller frees. */
 char *api_ruleset_files_json(const mod_ruleset *rs, mod_error *err);
-/* The rule set built from kept files (api_ruleset_files_json's format). */
-int api_ruleset_from_json(const char *files_json, mod_ruleset **out, rule_diags *diags,
-                          mod_error *err);
 
 /* A reference to rule-set version: the live set for NULL, "" or "live", else the kept version,
  * rebuilt from the store (a few are cached). ERR_NOT_FOUND if it was never kept. Release with
