@@ -100,10 +100,8 @@ static const char *akismet_get(const akismet_form *form, const char *name)
 /* The key: api_key, key, the Host name's first label, or Authorization: Bearer. Returns 0 when a
  * cms key checks out; otherwise fills Akismet's answer ("invalid", as Akismet says it, with 200)
  * or a server error, and returns -1. */
-static int akismet_auth(api_ctx *ctx, api_request *req, const akismet_form *form, api_reply *rep,
-                        int *invalid)
+static int akismet_auth(api_ctx *ctx, api_request *req, const akismet_form *form, api_reply *rep)
 {
-    *invalid = 0;
     char hostkey[128], bearer[256];
     const char *key = akismet_get(form, "api_key");
     if (!key)
@@ -118,7 +116,6 @@ static int akismet_auth(api_ctx *ctx, api_request *req, const akismet_form *form
     if (key && api_authorize_key(ctx, req, key, API_ROLE_CMS, &err) == 0)
         return 0;
     if (!key || err.code == ERR_UNAUTHORIZED || err.code == ERR_FORBIDDEN) {
-        *invalid = 1;
         akismet_problem(rep, 200, "invalid",
                         !key ? "Empty \"api_key\" value: send api_key, or use KEY.host as the host."
                         : err.code == ERR_FORBIDDEN
@@ -208,8 +205,7 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
     mod_result res;
     memset(&res, 0, sizeof res);
     char *matches = NULL;
-    int invalid;
-    if (akismet_auth(ctx, req, &form, rep, &invalid) != 0)
+    if (akismet_auth(ctx, req, &form, rep) != 0)
         goto done;
     static const char *const required[] = {"blog", "user_ip"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
@@ -304,10 +300,9 @@ static api_status akismet_submit(api_ctx *ctx, api_request *req, api_reply *rep,
     akismet_form form;
     if (akismet_read(req, rep, &form) != 0)
         return API_DONE;
-    int invalid;
     comment_record rec = {0};
     char *data = NULL;
-    if (akismet_auth(ctx, req, &form, rep, &invalid) != 0)
+    if (akismet_auth(ctx, req, &form, rep) != 0)
         goto done;
     mod_error err = {0};
     int found = 1;
@@ -375,8 +370,7 @@ api_status compat_akismet_verify_key(api_ctx *ctx, api_request *req, api_reply *
     akismet_form form;
     if (akismet_read(req, rep, &form) != 0)
         return API_DONE;
-    int invalid;
-    if (akismet_auth(ctx, req, &form, rep, &invalid) == 0)
+    if (akismet_auth(ctx, req, &form, rep) == 0)
         akismet_text(rep, 200, "valid");
     compat_form_free(form.f, form.n);
     return API_DONE;
