@@ -102,16 +102,6 @@ static int admin_ruleset_from_json(const char *files_json, mod_ruleset **out, ru
     return rc;
 }
 
-static int admin_is_version(const char *v)
-{
-    if (!v || strlen(v) != 16)
-        return 0;
-    for (const char *p = v; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
-}
-
 mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int *live,
                                mod_error *err)
 {
@@ -128,7 +118,7 @@ mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int
     }
     if (cur)
         ruleset_unref(cur);
-    if (!admin_is_version(version)) {
+    if (!ruleset_version_valid(version)) {
         err_set(err, ERR_BAD_FIELD, "\"version\" must be \"live\" or a version (16 hex digits)");
         return NULL;
     }

@@ -152,16 +152,6 @@ static int ctl_rules_lint(const char *rules, int argc, char **argv)
 
 /* ---- loading OLD / NEW ---- */
 
-static int ctl_is_version(const char *v)
-{
-    if (strlen(v) != 16)
-        return 0;
-    for (const char *p = v; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
-}
-
 /* A rules directory, or a version kept in the database. */
 static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
 {
@@ -178,7 +168,7 @@ static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
         diags_free(&d);
         return rs;
     }
-    if (!ctl_is_version(what)) {
+    if (!ruleset_version_valid(what)) {
         fprintf(stderr, "moderatorctl: \"%s\" is neither a rules directory nor a version "
                         "(16 hex digits)\n", what);
         return NULL;

@@ -1358,6 +1358,16 @@ void ruleset_unref(mod_ruleset *rs)
 }
 
 const char *ruleset_version(const mod_ruleset *rs) { return rs->version; }
+
+int ruleset_version_valid(const char *v)
+{
+    if (!v || strlen(v) != 16)
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
 const policy_config *ruleset_policy(const mod_ruleset *rs) { return &rs->policy; }
 
 size_t ruleset_rule_count(const mod_ruleset *rs, mod_category cat)

@@ -73,6 +73,8 @@ char *rule_file_read(const char *path, size_t *len);
 
 /* Content hash of the rule files (hex, 16 chars): the version every verdict records. */
 const char *ruleset_version(const mod_ruleset *rs);
+/* 1 when v has the form of a version (16 lower-case hex digits), 0 otherwise (NULL too). */
+int ruleset_version_valid(const char *v);
 const policy_config *ruleset_policy(const mod_ruleset *rs);
 /* Number of rules per category. */
 size_t ruleset_rule_count(const mod_ruleset *rs, mod_category cat);
