@@ -28,7 +28,7 @@ struct api_ctx {
 };
 
 /* What POST /v1/comments keeps while its record waits for the writer. The writer thread only
- * notes the outcome: the reply is built back on the request's thread (api_request_resumed), so the
+ * notes the outcome: the reply is built back on the request's thread (api_comment_resumed), so the
  * one writer spends its time committing, not formatting JSON. */
 typedef enum { API_WAITING = 0, API_COMMITTED, API_ANSWERED } api_outcome;
 
@@ -109,24 +109,18 @@ mod_ruleset *api_ruleset_acquire(api_ctx *ctx)
     return rs;
 }
 
+void api_request_resumed(api_request *req, api_reply *rep)
+{
+    if (req->state_resumed)
+        req->state_resumed(req, rep);
+}
+
 void api_request_done(api_request *req)
 {
-    if (req->state_free) {
-        if (req->state)
-            req->state_free(req->state);
-        req->state = NULL;
-        req->state_free = NULL;
-        return;
-    }
-    api_state *s = req->state;
-    if (!s)
-        return;
-    if (s->rs)
-        ruleset_unref(s->rs);
-    json_decref(s->matches);
-    json_decref(s->sanction);
-    free(s);
+    if (req->state && req->state_free)
+        req->state_free(req->state);
     req->state = NULL;
+    req->state_free = NULL;
 }
 
 /* ---- replies ---- */
@@ -711,12 +705,19 @@ static void api_comment_stored(void *arg, int rc, const comment_record *stored, 
     req->resume(req->conn);
 }
 
-void api_request_resumed(api_request *req, api_reply *rep)
+static void api_state_free(void *arg)
 {
-    if (req->state_resumed) {
-        req->state_resumed(req, rep);
-        return;
-    }
+    api_state *s = arg;
+    if (s->rs)
+        ruleset_unref(s->rs);
+    json_decref(s->matches);
+    json_decref(s->sanction);
+    free(s);
+}
+
+/* The reply of a committed comment, built on the request's thread. */
+static void api_comment_resumed(api_request *req, api_reply *rep)
+{
     api_state *s = req->state;
     if (!s || s->outcome != API_COMMITTED)
         return; /* the reply is already filled */
@@ -744,6 +745,8 @@ api_status api_comment_post(api_ctx *ctx, api_request *req, api_reply *rep)
     }
     s->rep = rep;
     req->state = s;
+    req->state_free = api_state_free;
+    req->state_resumed = api_comment_resumed;
     s->rs = api_ruleset_acquire(ctx);
     if (!s->rs) {
         api_comment_free(&c);

@@ -53,8 +53,8 @@ typedef struct api_request {
     void *conn;
 
     void *state; /* the handler's per-request state; released by api_request_done */
-    /* Handlers whose state is their own (not POST /v1/comments') set these: resumed finishes the
-     * reply on the request's thread after a resume, state_free releases state. */
+    /* A handler that keeps state sets these with it: state_resumed finishes the reply on the
+     * request's thread after a resume, state_free releases state. */
     void (*state_resumed)(struct api_request *req, api_reply *rep);
     void (*state_free)(void *state);
 } api_request;
@@ -107,10 +107,10 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role role, api_reply *rep)
 const char *api_arg(const api_request *req, const char *name);
 
 /* Called by the HTTP layer on the request's own thread once a suspended request is resumed,
- * before the reply is sent: finishes the reply. */
+ * before the reply is sent: finishes the reply (state_resumed). */
 void api_request_resumed(api_request *req, api_reply *rep);
 
-/* Releases what a handler kept for the request (rule set reference, pending state). Idempotent. */
+/* Releases what a handler kept for the request (its state, through state_free). Idempotent. */
 void api_request_done(api_request *req);
 
 /* Fills rep with the one error shape {"error": err_name(code), "message": ...} and the status
