@@ -512,8 +512,7 @@ char *api_matches_json(const mod_result *res, int with_text)
     return s;
 }
 
-/* The stored matches, or [] if the column is missing or unreadable. */
-static json_t *api_record_matches(const comment_record *rec)
+json_t *api_record_matches(const comment_record *rec)
 {
     json_t *m = rec->matches_json ? json_loads(rec->matches_json, 0, NULL) : NULL;
     if (!json_is_array(m)) {

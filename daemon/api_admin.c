@@ -102,8 +102,10 @@ static int admin_ruleset_from_json(const char *files_json, mod_ruleset **out, ru
     return rc;
 }
 
-mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int *live,
-                               mod_error *err)
+/* api_admin_version, with the version's kept files (JSON) when the caller has read them already:
+ * NULL reads them from the store if the version has to be built. */
+static mod_ruleset *admin_version(api_ctx *ctx, store *st, const char *version, const char *files,
+                                  int *live, mod_error *err)
 {
     if (live)
         *live = 0;
@@ -132,17 +134,20 @@ mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int
         }
     pthread_mutex_unlock(&admin_lock);
 
-    char *files = NULL;
-    if (!st || store_ruleset_get(st, version, &files, NULL, err) != 0) {
-        if (!st)
-            err_set(err, ERR_NOT_FOUND, "no store to find version %s in", version);
-        return NULL;
+    char *read = NULL;
+    if (!files) {
+        if (!st || store_ruleset_get(st, version, &read, NULL, err) != 0) {
+            if (!st)
+                err_set(err, ERR_NOT_FOUND, "no store to find version %s in", version);
+            return NULL;
+        }
+        files = read;
     }
     mod_ruleset *rs = NULL;
     rule_diags diags = {0};
     int rc = admin_ruleset_from_json(files, &rs, &diags, err);
     diags_free(&diags);
-    free(files);
+    free(read);
     if (rc != 0)
         return NULL;
     if (strcmp(ruleset_version(rs), version) != 0) {
@@ -174,6 +179,12 @@ mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int
     if (evicted)
         ruleset_unref(evicted);
     return rs;
+}
+
+mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int *live,
+                               mod_error *err)
+{
+    return admin_version(ctx, st, version, NULL, live, err);
 }
 
 /* ---- explanations ---- */
@@ -285,20 +296,19 @@ static int admin_same_matches(json_t *stored, const mod_result *res)
 static json_t *admin_explain(api_ctx *ctx, store *st, const comment_record *rec)
 {
     json_t *ex = json_object();
-    json_t *stored = rec->matches_json ? json_loads(rec->matches_json, 0, NULL) : NULL;
-    if (!json_is_array(stored)) {
-        json_decref(stored);
-        stored = json_array();
-    }
+    json_t *stored = api_record_matches(rec);
     char *files_json = NULL, *loaded_at = NULL;
     mod_error err = {0};
     int kept = rec->ruleset && st &&
                store_ruleset_get(st, rec->ruleset, &files_json, &loaded_at, &err) == 0;
     json_t *files = kept ? json_loads(files_json, JSON_ALLOW_NUL, NULL) : NULL;
-    free(files_json);
     int live = 0;
     mod_error verr = {0};
-    mod_ruleset *rs = rec->ruleset ? api_admin_version(ctx, st, rec->ruleset, &live, &verr) : NULL;
+    /* The files just read build the version if it is not at hand: no second read. */
+    mod_ruleset *rs = rec->ruleset ? admin_version(ctx, st, rec->ruleset, kept ? files_json : NULL,
+                                                   &live, &verr)
+                                   : NULL;
+    free(files_json);
     json_object_set_new(ex, "ruleset",
                         json_pack("{s:o,s:b,s:o,s:b}", "version", api_str(rec->ruleset), "kept",
                                   kept, "loaded_at", api_str(loaded_at), "live", live));

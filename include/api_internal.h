@@ -33,6 +33,8 @@ json_t *api_json_object(const char *body, size_t len, mod_error *err);
 int api_is_json_type(const char *ct);
 /* Reads a comment submission from a JSON request: -1 with the error reply (415, 400) filled. */
 int api_comment_read(const api_request *req, api_reply *rep, api_comment *c);
+/* A record's stored matches, or [] if the column is missing or unreadable. */
+json_t *api_record_matches(const comment_record *rec);
 /* A stored record as GET /v1/comments/{id} shows it, before the moderation fields. */
 json_t *api_record(const comment_record *rec);
 /* {"profanity": {"hold", "block"}, ..., "total": {...}} */
