@@ -581,12 +581,15 @@ json_t *api_record(const comment_record *rec)
     return o;
 }
 
+json_t *api_check(const mod_ruleset *rs, const mod_result *res)
+{
+    return api_verdict(NULL, verdict_name(res->verdict), NULL, res->score, res->categories,
+                       api_matches(res), ruleset_version(rs), NULL, ruleset_policy(rs), NULL, 0);
+}
+
 char *api_check_json(const mod_ruleset *rs, const mod_result *res, int pretty)
 {
-    return api_dump(api_verdict(NULL, verdict_name(res->verdict), NULL, res->score,
-                                res->categories, api_matches(res), ruleset_version(rs), NULL,
-                                ruleset_policy(rs), NULL, 0),
-                    pretty);
+    return api_dump(api_check(rs, res), pretty);
 }
 
 /* ---- routes ---- */

@@ -613,9 +613,7 @@ api_status api_check_post(api_ctx *ctx, api_request *req, api_reply *rep)
         api_error_from(rep, &err);
         return API_DONE;
     }
-    char *s = api_check_json(rs, &res, 0);
-    json_t *o = s ? json_loads(s, 0, NULL) : NULL;
-    free(s);
+    json_t *o = api_check(rs, &res);
     engine_result_free(&res);
     ruleset_unref(rs);
     api_comment_free(&c);

@@ -37,6 +37,8 @@ int api_comment_read(const api_request *req, api_reply *rep, api_comment *c);
 json_t *api_record_matches(const comment_record *rec);
 /* A stored record as GET /v1/comments/{id} shows it, before the moderation fields. */
 json_t *api_record(const comment_record *rec);
+/* api_check_json's object: the verdict of a result that is not stored. Caller releases. */
+json_t *api_check(const mod_ruleset *rs, const mod_result *res);
 /* {"profanity": {"hold", "block"}, ..., "total": {...}} */
 json_t *api_thresholds(const policy_config *pol);
 
