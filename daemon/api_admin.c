@@ -414,8 +414,7 @@ static json_t *admin_explain(api_ctx *ctx, store *st, const comment_record *rec)
     return ex;
 }
 
-char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int pretty,
-                       mod_error *err)
+json_t *api_explain(api_ctx *ctx, store *st, const comment_record *rec, mod_error *err)
 {
     json_t *o = api_record(rec);
     if (!o) {
@@ -423,10 +422,7 @@ char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int p
         return NULL;
     }
     json_object_set_new(o, "explain", admin_explain(ctx, st, rec));
-    char *s = api_dump(o, pretty);
-    if (!s)
-        err_set(err, ERR_INTERNAL, "out of memory");
-    return s;
+    return o;
 }
 
 int api_wants_explain(const api_request *req)

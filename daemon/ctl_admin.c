@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "api_admin.h"
+#include "api_internal.h" /* api_dump: the number format of the replies */
 #include "config.h"
 #include "ctl_common.h"
 #include "engine.h"
@@ -461,22 +462,26 @@ static int ctl_explain(const char *db, int argc, char **argv)
         fprintf(stderr, "moderatorctl: explain: %s\n", err.message);
         return 1;
     }
-    char *s = api_explain_json(NULL, st, &rec, 1, &err);
+    json_t *o = api_explain(NULL, st, &rec, &err);
     comment_record_free(&rec);
     store_close(st);
     api_admin_shutdown();
     engine_thread_cleanup();
-    if (!s) {
+    if (!o) {
         fprintf(stderr, "moderatorctl: explain: %s\n", err.message);
         return 1;
     }
-    if (as_json) {
-        printf("%s\n", s);
-    } else {
-        json_t *o = json_loads(s, 0, NULL);
+    if (!as_json) {
         ctl_explain_text(o);
         json_decref(o);
+        return 0;
     }
+    char *s = api_dump(o, 1);
+    if (!s) {
+        fprintf(stderr, "moderatorctl: explain: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", s);
     free(s);
     return 0;
 }

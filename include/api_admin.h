@@ -4,6 +4,8 @@
 #ifndef MODERATORD_API_ADMIN_H
 #define MODERATORD_API_ADMIN_H
 
+#include <jansson.h>
+
 #include "api.h"
 #include "reload.h"
 #include "ruleset.h"
@@ -29,10 +31,10 @@ mod_ruleset *api_admin_version(api_ctx *ctx, store *st, const char *version, int
  * A stored comment with its explanation: for each match, the rule line and the lines of the sets
  * it names, as written in the version that made the verdict (kept in the store, so it is shown
  * even after the files changed); and the verdict re-checked with that version. Pass ctx NULL
- * outside the daemon (only kept versions are used then). Caller frees.
+ * outside the daemon (only kept versions are used then). NULL with err when out of memory;
+ * caller releases.
  */
-char *api_explain_json(api_ctx *ctx, store *st, const comment_record *rec, int pretty,
-                       mod_error *err);
+json_t *api_explain(api_ctx *ctx, store *st, const comment_record *rec, mod_error *err);
 
 /* Routes (see the table in http.c). */
 api_status api_rules_get(api_ctx *ctx, api_request *req, api_reply *rep);     /* GET /v1/rules */

@@ -1,5 +1,6 @@
 /* api_internal.h - what the API's files share at the jansson level: the JSON helpers of api.c and
- * the hooks api.c calls into api_admin.c and api_moderation.c. Only daemon/api*.c include it. */
+ * the hooks api.c calls into api_admin.c and api_moderation.c. Only the API's files (api*.c and
+ * the protocols of api_compat.h) and moderatorctl include it. */
 #ifndef MODERATORD_API_INTERNAL_H
 #define MODERATORD_API_INTERNAL_H
 
