@@ -177,24 +177,6 @@ static void akismet_answer(api_reply *rep, mod_verdict v, const char *id, const 
     akismet_verdict_headers(rep, verdict_name(v), id, rules);
 }
 
-/* Rule names of a stored matches array, comma-separated (each once). */
-static void akismet_rules(const mod_result *res, char *out, size_t len)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; res && i < res->n_matches; i++) {
-        const char *r = res->matches[i].rule;
-        if (strstr(out, r))
-            continue;
-        int w = snprintf(out + used, len - used, "%s%s", used ? "," : "", r);
-        if (w < 0 || (size_t)w >= len - used) {
-            out[used] = '\0';
-            return;
-        }
-        used += (size_t)w;
-    }
-}
-
 api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
 {
     akismet_form form;
@@ -260,7 +242,7 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
     }
 
     char id[33], rules[400];
-    akismet_rules(&res, rules, sizeof rules);
+    compat_rule_names(&res, rules, sizeof rules);
     if (api_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
         err_set(&err, ERR_INTERNAL, "cannot make a comment id");
         akismet_fail(rep, &err);

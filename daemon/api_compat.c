@@ -345,6 +345,23 @@ api_status compat_store_and_reply(api_ctx *ctx, api_request *req, api_reply *rep
 
 /* ---- small shared things ---- */
 
+void compat_rule_names(const mod_result *res, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; res && i < res->n_matches; i++) {
+        const char *r = res->matches[i].rule;
+        if (strstr(out, r))
+            continue;
+        int w = snprintf(out + used, len - used, "%s%s", used ? "," : "", r);
+        if (w < 0 || (size_t)w >= len - used) {
+            out[used] = '\0';
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
 void compat_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];

@@ -420,20 +420,9 @@ static void perspective_headers(api_reply *rep, const mod_result *res, const cha
     api_reply_header(rep, "X-Moderatord-Verdict", verdict_name(res->verdict));
     if (id)
         api_reply_header(rep, "X-Moderatord-Id", id);
-    char rules[512] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < res->n_matches && used < sizeof rules - 1; i++) {
-        const char *r = res->matches[i].rule;
-        if (strstr(rules, r)) /* each rule once */
-            continue;
-        int w = snprintf(rules + used, sizeof rules - used, "%s%s", used ? "," : "", r);
-        if (w < 0 || (size_t)w >= sizeof rules - used) {
-            rules[used] = '\0';
-            break;
-        }
-        used += (size_t)w;
-    }
-    if (used)
+    char rules[512];
+    compat_rule_names(res, rules, sizeof rules);
+    if (*rules)
         api_reply_header(rep, "X-Moderatord-Rules", rules);
 }
 

@@ -147,6 +147,10 @@ unsigned compat_perspective_budget_ms(void);
 /* 1 when a Coral signing secret is configured; then compat_coral_verify with these. */
 int compat_coral_secrets(char *const **secrets, size_t *n);
 
+/* The names of res's rules for X-Moderatord-Rules: comma-separated, each once, "" for none, and
+ * cut before the first name that does not fit in out. */
+void compat_rule_names(const mod_result *res, char *out, size_t len);
+
 /* Hex SHA-256 of data into out (65 bytes). */
 void compat_sha256_hex(const void *data, size_t len, char out[65]);
 
