@@ -37,22 +37,6 @@ static void akismet_fail(api_reply *rep, const mod_error *err)
     akismet_problem(rep, err->code == ERR_STORE ? 503 : 500, "error", err->message);
 }
 
-/* "application/x-www-form-urlencoded", parameters allowed. */
-static int akismet_is_form(const char *ct)
-{
-    static const char want[] = "application/x-www-form-urlencoded";
-    if (!ct)
-        return 0;
-    while (*ct == ' ')
-        ct++;
-    if (strncasecmp(ct, want, sizeof want - 1) != 0)
-        return 0;
-    ct += sizeof want - 1;
-    while (*ct == ' ')
-        ct++;
-    return *ct == '\0' || *ct == ';';
-}
-
 typedef struct {
     compat_field *f;
     int n;
@@ -63,7 +47,7 @@ static int akismet_read(const api_request *req, api_reply *rep, akismet_form *fo
 {
     form->f = NULL;
     form->n = 0;
-    if (!akismet_is_form(req->content_type)) {
+    if (!api_is_media_type(req->content_type, "application/x-www-form-urlencoded")) {
         char help[200];
         snprintf(help, sizeof help,
                  "Send the fields form-encoded (Content-Type: application/x-www-form-urlencoded), "

@@ -621,20 +621,25 @@ int api_comment_read(const api_request *req, api_reply *rep, api_comment *c)
     return 0;
 }
 
-/* "application/json", with parameters such as "; charset=utf-8" allowed. */
-int api_is_json_type(const char *ct)
+int api_is_media_type(const char *ct, const char *want)
 {
     if (!ct)
         return 0;
     while (*ct == ' ')
         ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof want - 1) != 0)
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0)
         return 0;
-    ct += sizeof want - 1;
+    ct += n;
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+/* "application/json", with parameters such as "; charset=utf-8" allowed. */
+int api_is_json_type(const char *ct)
+{
+    return api_is_media_type(ct, "application/json");
 }
 
 /* The state a new comment starts in: "accepted" | "held" | "blocked". */

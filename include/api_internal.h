@@ -30,6 +30,8 @@ void api_record_verdict(comment_record *rec, const mod_result *res, const mod_ru
 /* A request body that must be one JSON object: NULL with err ERR_BAD_JSON (empty, malformed, not
  * an object) or ERR_BAD_UTF8. Caller releases. */
 json_t *api_json_object(const char *body, size_t len, mod_error *err);
+/* Whether a Content-Type is the media type want (case-insensitive), parameters allowed. */
+int api_is_media_type(const char *ct, const char *want);
 /* "application/json", parameters allowed. */
 int api_is_json_type(const char *ct);
 /* Reads a comment submission from a JSON request: -1 with the error reply (415, 400) filled. */
