@@ -20,6 +20,7 @@
 /* Replies print numbers with at most 10 significant digits: scores are sums of small weights, and
  * 0.30000000000000004 helps no one. */
 #define API_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
+#define API_PRETTY_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
 
 struct api_ctx {
     store *st;
@@ -169,30 +170,34 @@ json_t *api_str(const char *s)
 
 char *api_dump(json_t *o, int pretty)
 {
-    char *s = o ? json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
-                                       : API_DUMP_FLAGS)
-                : NULL;
+    char *s = o ? json_dumps(o, pretty ? API_PRETTY_FLAGS : API_DUMP_FLAGS) : NULL;
     json_decref(o);
     return s;
 }
 
-/* Serializes obj into rep with status (takes obj). */
-void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty)
+void api_reply_dump(api_reply *rep, unsigned status, json_t *obj, size_t flags,
+                    const char *content_type, const char *oom)
 {
-    char *s = api_dump(obj, pretty);
+    char *s = obj ? json_dumps(obj, flags) : NULL;
+    json_decref(obj);
     free(rep->body);
-    rep->content_type = "application/json";
+    rep->content_type = content_type;
     if (!s) {
         /* Out of memory: a fixed reply needs no allocation. */
-        static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
         rep->status = 500;
         rep->body = strdup(oom);
-        rep->body_len = rep->body ? sizeof oom - 1 : 0;
+        rep->body_len = rep->body ? strlen(oom) : 0;
         return;
     }
     rep->status = status;
     rep->body = s;
     rep->body_len = strlen(s);
+}
+
+void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty)
+{
+    api_reply_dump(rep, status, obj, pretty ? API_PRETTY_FLAGS : API_DUMP_FLAGS,
+                   "application/json", "{\"error\":\"internal\",\"message\":\"out of memory\"}");
 }
 
 void api_error_json(api_reply *rep, err_code code, const char *msg, json_t *extra)

@@ -166,21 +166,9 @@ double perspective_probability(perspective_attr a, double feature)
 
 static void perspective_reply_json(api_reply *rep, unsigned status, json_t *o)
 {
-    char *s = o ? json_dumps(o, PERSPECTIVE_DUMP_FLAGS) : NULL;
-    json_decref(o);
-    free(rep->body);
-    rep->content_type = "application/json; charset=UTF-8";
-    if (!s) {
-        static const char oom[] =
-            "{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\"}}";
-        rep->status = 500;
-        rep->body = strdup(oom);
-        rep->body_len = rep->body ? sizeof oom - 1 : 0;
-        return;
-    }
-    rep->status = status;
-    rep->body = s;
-    rep->body_len = strlen(s);
+    api_reply_dump(rep, status, o, PERSPECTIVE_DUMP_FLAGS, "application/json; charset=UTF-8",
+                   "{\"error\":{\"code\":500,\"message\":\"out of memory\","
+                   "\"status\":\"INTERNAL\"}}");
 }
 
 /* {"error": {"code", "message", "status", "details"?}}; takes details. */

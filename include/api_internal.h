@@ -16,7 +16,11 @@ json_t *api_str(const char *s);
 /* obj as reply text, compact or indented, numbers to 10 significant digits (takes obj; NULL
  * for NULL or out of memory). Caller frees. */
 char *api_dump(json_t *obj, int pretty);
-/* Serializes obj into rep with status (takes obj). */
+/* Serializes obj into rep with status (takes obj): json_dumps flags, a static content_type, and
+ * the body of the 500 sent instead when out of memory. */
+void api_reply_dump(api_reply *rep, unsigned status, json_t *obj, size_t flags,
+                    const char *content_type, const char *oom);
+/* api_reply_dump as application/json, compact or indented, in the replies' number format. */
 void api_reply_json(api_reply *rep, unsigned status, json_t *obj, int pretty);
 /* The one error shape, {"error": err_name(code), "message": msg}, followed by extra's members
  * (takes extra; may be NULL), with the status err_http_status(code). */
