@@ -208,32 +208,7 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
         akismet_fail(rep, &err);
         goto done;
     }
-    mod_input in = {.text = text, .len = strlen(text)};
-    if (engine_check(rs, &in, &res, &err) != 0) {
-        akismet_fail(rep, &err);
-        goto done;
-    }
-    metrics_verdict(res.verdict, res.categories);
-    /* The site's sanctions hold here too: a banned author's comment is spam. */
-    const char *reason = NULL;
-    json_t *sanction = NULL;
-    int sanction_rc = api_sanction_apply(ctx, rs, NULL, akismet_get(&form, "comment_author_email"),
-                                         &res.verdict, &reason, &sanction, &err);
-    json_decref(sanction);
-    if (sanction_rc != 0) {
-        akismet_fail(rep, &err);
-        goto done;
-    }
-
-    char id[33], rules[400];
-    compat_rule_names(&res, rules, sizeof rules);
-    if (api_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
-        err_set(&err, ERR_INTERNAL, "cannot make a comment id");
-        akismet_fail(rep, &err);
-        goto done;
-    }
     comment_record rec = {
-        .id = id,
         .site = (char *)blog,
         .ext_id = ext,
         .thread = (char *)akismet_get(&form, "permalink"),
@@ -243,9 +218,15 @@ api_status compat_akismet_check(api_ctx *ctx, api_request *req, api_reply *rep)
         .ip = (char *)akismet_get(&form, "user_ip"),
         .user_agent = (char *)akismet_get(&form, "user_agent"),
         .text = (char *)text,
-        .reason = (char *)reason,
     };
-    api_record_verdict(&rec, &res, rs, matches);
+    mod_input in = {.text = text, .len = strlen(text)};
+    char id[33], rules[400];
+    /* The engine, then the author's sanction: a banned author's comment is spam. */
+    if (compat_verdict(ctx, rs, &in, &rec, &res, id, &matches, &err) != 0) {
+        akismet_fail(rep, &err);
+        goto done;
+    }
+    compat_rule_names(&res, rules, sizeof rules);
     api_reply prepared = {0};
     akismet_answer(&prepared, res.verdict, id, rules);
     /* WordPress waits up to 15 s for Akismet: no budget, the answer follows the commit. */

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "api_internal.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -303,6 +304,28 @@ static void compat_resumed(api_request *req, api_reply *rep)
         }
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+int compat_verdict(api_ctx *ctx, const mod_ruleset *rs, const mod_input *in, comment_record *rec,
+                   mod_result *res, char id[33], char **matches, mod_error *err)
+{
+    if (engine_check(rs, in, res, err) != 0)
+        return -1;
+    metrics_verdict(res->verdict, res->categories);
+    /* The site's sanctions hold here too: a banned author's comment is blocked. */
+    const char *reason = NULL;
+    json_t *sanction = NULL;
+    int rc = api_sanction_apply(ctx, rs, rec->author_id, rec->author_email, &res->verdict,
+                                &reason, &sanction, err);
+    json_decref(sanction);
+    if (rc != 0)
+        return -1;
+    if (api_new_id(id) != 0 || !(*matches = api_matches_json(res, 1)))
+        return err_set(err, ERR_INTERNAL, "cannot make a comment id");
+    rec->id = id;
+    rec->reason = (char *)reason;
+    api_record_verdict(rec, res, rs, *matches);
+    return 0;
 }
 
 api_status compat_store_and_reply(api_ctx *ctx, api_request *req, api_reply *rep,

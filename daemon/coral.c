@@ -80,39 +80,21 @@ api_status compat_coral_phase(api_ctx *ctx, api_request *req, api_reply *rep)
         api_error(rep, ERR_RULES, "no rule set is loaded");
         goto done;
     }
-    mod_input in = {.text = text, .len = text_len};
-    if (engine_check(rs, &in, &res, &err) != 0) {
-        api_error_from(rep, &err);
-        goto done;
-    }
-    metrics_verdict(res.verdict, res.categories);
-    /* The site's sanctions hold here too: a banned author's comment is rejected. */
-    const char *reason = NULL;
-    json_t *sanction = NULL;
-    int sanction_rc = api_sanction_apply(ctx, rs, coral_str(author, "id"), NULL, &res.verdict,
-                                         &reason, &sanction, &err);
-    json_decref(sanction);
-    if (sanction_rc != 0) {
-        api_error_from(rep, &err);
-        goto done;
-    }
-
-    char id[33];
-    if (api_new_id(id) != 0 || !(matches = api_matches_json(&res, 1))) {
-        api_error(rep, ERR_INTERNAL, "cannot make a comment id");
-        goto done;
-    }
     const char *domain = coral_str(doc, "tenantDomain");
     comment_record rec = {
-        .id = id,
         .site = (char *)(domain ? domain : coral_str(site, "id")),
         .thread = (char *)coral_str(story, "id"),
         .parent_id = (char *)coral_str(comment, "parentID"),
         .author_id = (char *)coral_str(author, "id"),
         .text = text,
-        .reason = (char *)reason,
     };
-    api_record_verdict(&rec, &res, rs, matches);
+    mod_input in = {.text = text, .len = text_len};
+    char id[33];
+    /* The engine, then the author's sanction: a banned author's comment is rejected. */
+    if (compat_verdict(ctx, rs, &in, &rec, &res, id, &matches, &err) != 0) {
+        api_error_from(rep, &err);
+        goto done;
+    }
 
     /* Coral's reply: 204 = no opinion (the comment goes on through Coral's pipeline); otherwise a
      * status that ends the pipeline, with a FLAG so moderators see why. Coral strips members it

@@ -127,6 +127,15 @@ size_t compat_byte_offset(const char *s, size_t len, size_t cp);
 
 /* ---- storing a verdict and answering in a protocol's shape (api_compat.c) ---- */
 
+/*
+ * The verdict steps of POST /v1/comments for a protocol's comment: the engine on in (counted in
+ * the metrics), the sanction of rec's author (author_id / author_email), then a new id in id and
+ * rec's id, reason and verdict half, with the matches (text included) in *matches (caller
+ * frees). res is the caller's to free, whatever the outcome. Returns 0, or -1 with err.
+ */
+int compat_verdict(api_ctx *ctx, const mod_ruleset *rs, const mod_input *in, comment_record *rec,
+                   mod_result *res, char id[33], char **matches, mod_error *err);
+
 /* Fills rep with the protocol's error for a failed commit. */
 typedef void (*compat_fail_fn)(api_reply *rep, const mod_error *err);
 
