@@ -305,26 +305,6 @@ out:
 
 /* ---- dispatch ---- */
 
-/* Runs an eval.c command, passing the global --rules on when it was given. */
-static int ctl_with_rules(int (*fn)(int, char **), const char *rules, int rules_given, int argc,
-                          char **argv)
-{
-    char **args = calloc((size_t)argc + 3, sizeof *args);
-    if (!args)
-        return 1;
-    int n = 0;
-    args[n++] = argv[0];
-    if (rules_given) {
-        args[n++] = "--rules";
-        args[n++] = (char *)rules;
-    }
-    for (int i = 1; i < argc; i++)
-        args[n++] = argv[i];
-    int rc = fn(n, args);
-    free(args);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     const char *db = CTL_DEFAULT_DB, *rules = CTL_DEFAULT_RULES, *config_file = NULL;
@@ -354,8 +334,6 @@ int main(int argc, char **argv)
     /* The daemon's settings file: the same database, rules and thresholds as moderatord. */
     if (ctl_admin_config(config_file, &db, db_given, &rules, rules_given) != 0)
         return 2;
-    if (strcmp(rules, CTL_DEFAULT_RULES) != 0)
-        rules_given = 1; /* from the settings file: eval and cases use it too */
     const char *cmd = argv[i];
     int cargc = argc - i;
     char **cargv = argv + i;
@@ -367,9 +345,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "check"))
         return ctl_check(rules, cargc - 1, cargv + 1);
     if (!strcmp(cmd, "eval"))
-        return ctl_with_rules(ctl_eval, rules, rules_given, cargc, cargv);
+        return ctl_eval(rules, cargc, cargv);
     if (!strcmp(cmd, "cases"))
-        return ctl_with_rules(ctl_cases, rules, rules_given, cargc, cargv);
+        return ctl_cases(rules, cargc, cargv);
     if (!strcmp(cmd, "rules") && cargc >= 2 && !strcmp(cargv[1], "test"))
         return ctl_rules_test(cargc >= 3 ? cargv[2] : rules);
     if (ctl_moderation_command(cmd)) /* queue, approve, reject, ban, probation, unban, author */

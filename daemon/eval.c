@@ -177,9 +177,9 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int ctl_eval(int argc, char **argv)
+int ctl_eval(const char *rules_dir, int argc, char **argv)
 {
-    const char *rules_dir = "rules", *compare = NULL, *errors = NULL, *file = NULL;
+    const char *compare = NULL, *errors = NULL, *file = NULL;
     long limit = 50, repeat = 5;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rules") && i + 1 < argc)
@@ -412,9 +412,8 @@ static void run_case_file(const mod_ruleset *rs, const char *path, long *pass, l
     fclose(f);
 }
 
-int ctl_cases(int argc, char **argv)
+int ctl_cases(const char *rules_dir, int argc, char **argv)
 {
-    const char *rules_dir = "rules";
     long pass = 0, fail = 0;
     mod_ruleset *rs = NULL;
     for (int i = 1; i < argc; i++) {
