@@ -331,6 +331,11 @@ int main(int argc, char **argv)
         ctl_usage(stderr);
         return 2;
     }
+    /* Like --help: answers even when the settings file cannot be read. */
+    if (!strcmp(argv[i], "help")) {
+        ctl_usage(stdout);
+        return 0;
+    }
     /* The daemon's settings file: the same database, rules and thresholds as moderatord. */
     if (ctl_admin_config(config_file, &db, db_given, &rules, rules_given) != 0)
         return 2;
@@ -354,10 +359,6 @@ int main(int argc, char **argv)
         return ctl_moderation(db, cargc, cargv);
     if (ctl_admin_command(cargc, cargv)) /* rules lint|diff|versions|show, explain, audit */
         return ctl_admin(db, rules, cargc, cargv);
-    if (!strcmp(cmd, "help")) {
-        ctl_usage(stdout);
-        return 0;
-    }
     fprintf(stderr, "moderatorctl: unknown command \"%s\"\n", cmd);
     ctl_usage(stderr);
     return 2;
