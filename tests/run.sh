@@ -70,7 +70,9 @@ run_ctl_driver() {
 
 if [ -x "$CTL" ] && "$CTL" help 2>/dev/null | grep -q '^  cases'; then
     if ls tests/cases/*.cases >/dev/null 2>&1; then
-        run_ctl_driver "cases, in-process (moderatorctl cases tests/cases)" cases tests/cases
+        # --rules rules: the rules of this tree, not those of an installed settings file.
+        run_ctl_driver "cases, in-process (moderatorctl --rules rules cases tests/cases)" \
+            --rules rules cases tests/cases
     else
         echo "== cases: no tests/cases/*.cases yet"
     fi
