@@ -22,9 +22,7 @@
 #include "reload.h"
 #include "store.h"
 
-static config ctl_cfg;          /* the daemon's settings, when read */
-static const char *ctl_thresholds; /* from them: used by lint and diff on the same rules dir */
-static const char *ctl_cfg_rules;
+static config ctl_cfg; /* the daemon's settings; config_file is NULL when none was read */
 
 void ctl_admin_usage(FILE *f)
 {
@@ -77,9 +75,6 @@ int ctl_admin_config(const char *path, const char **db, int db_given, const char
         *db = ctl_cfg.db;
     if (!rules_given)
         *rules = ctl_cfg.rules;
-    ctl_cfg_rules = ctl_cfg.rules;
-    if (ctl_cfg.thresholds && *ctl_cfg.thresholds)
-        ctl_thresholds = ctl_cfg.thresholds;
     return 0;
 }
 
@@ -96,7 +91,10 @@ static void ctl_print_diags(const rule_diags *d, FILE *f)
 /* Thresholds apply to the rules directory the daemon uses, not to another one given here. */
 static const char *ctl_thresholds_for(const char *dir)
 {
-    return ctl_thresholds && ctl_cfg_rules && !strcmp(dir, ctl_cfg_rules) ? ctl_thresholds : NULL;
+    const config *c = &ctl_cfg;
+    return c->config_file && c->thresholds && *c->thresholds && c->rules && !strcmp(dir, c->rules)
+               ? c->thresholds
+               : NULL;
 }
 
 /* ---- rules lint ---- */
