@@ -307,17 +307,15 @@ out:
 
 int main(int argc, char **argv)
 {
-    const char *db = CTL_DEFAULT_DB, *rules = CTL_DEFAULT_RULES, *config_file = NULL;
-    int rules_given = 0, db_given = 0, i = 1;
+    const char *db = NULL, *rules = NULL, *config_file = NULL; /* NULL: not given */
+    int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             db = argv[++i];
-            db_given = 1;
         } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
             config_file = argv[++i];
         } else if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
             rules = argv[++i];
-            rules_given = 1;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             ctl_usage(stdout);
             return 0;
@@ -337,8 +335,12 @@ int main(int argc, char **argv)
         return 0;
     }
     /* The daemon's settings file: the same database, rules and thresholds as moderatord. */
-    if (ctl_admin_config(config_file, &db, db_given, &rules, rules_given) != 0)
+    if (ctl_read_settings(config_file, &db, &rules) != 0)
         return 2;
+    if (!db)
+        db = CTL_DEFAULT_DB;
+    if (!rules)
+        rules = CTL_DEFAULT_RULES;
     const char *cmd = argv[i];
     int cargc = argc - i;
     char **cargv = argv + i;

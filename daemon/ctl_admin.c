@@ -15,14 +15,11 @@
 #include "api.h"
 #include "api_admin.h"
 #include "api_internal.h" /* api_dump: the number format of the replies */
-#include "config.h"
 #include "ctl_common.h"
 #include "engine.h"
 #include "lint.h"
 #include "reload.h"
 #include "store.h"
-
-static config ctl_cfg; /* the daemon's settings; config_file is NULL when none was read */
 
 void ctl_admin_usage(FILE *f)
 {
@@ -56,28 +53,6 @@ int ctl_admin_command(int argc, char **argv)
             !strcmp(argv[1], "versions") || !strcmp(argv[1], "show"));
 }
 
-int ctl_admin_config(const char *path, const char **db, int db_given, const char **rules,
-                     int rules_given)
-{
-    config_defaults(&ctl_cfg);
-    config_errors errs = {0};
-    int n = config_read_file(&ctl_cfg, path ? path : CONFIG_DEFAULT_PATH, path != NULL, &errs);
-    for (size_t i = 0; i < errs.count; i++)
-        fprintf(stderr, "moderatorctl: %s%s\n", !path && n < 0 ? "warning: " : "", errs.items[i]);
-    config_errors_free(&errs);
-    if (n < 0 && !path)
-        return 0; /* the default file exists but cannot be read (permissions): defaults */
-    if (n != 0)
-        return -1;
-    if (!ctl_cfg.config_file)
-        return 0; /* no settings file: the built-in defaults stand */
-    if (!db_given)
-        *db = ctl_cfg.db;
-    if (!rules_given)
-        *rules = ctl_cfg.rules;
-    return 0;
-}
-
 static void ctl_print_diags(const rule_diags *d, FILE *f)
 {
     for (size_t i = 0; i < d->count; i++) {
@@ -86,15 +61,6 @@ static void ctl_print_diags(const rule_diags *d, FILE *f)
             fprintf(f, "%s\n", s);
         free(s);
     }
-}
-
-/* Thresholds apply to the rules directory the daemon uses, not to another one given here. */
-static const char *ctl_thresholds_for(const char *dir)
-{
-    const config *c = &ctl_cfg;
-    return c->config_file && c->thresholds && *c->thresholds && c->rules && !strcmp(dir, c->rules)
-               ? c->thresholds
-               : NULL;
 }
 
 /* ---- rules lint ---- */
@@ -120,7 +86,7 @@ static int ctl_rules_lint(const char *rules, int argc, char **argv)
         }
     }
     if (!thresholds_given)
-        thresholds = ctl_thresholds_for(dir);
+        thresholds = ctl_settings_thresholds(dir);
     reload_config cfg = {.rules_dir = dir, .thresholds = thresholds, .strict = strict};
     mod_ruleset *rs = NULL;
     rule_diags d = {0};
@@ -157,7 +123,7 @@ static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
     struct stat sb;
     mod_error err = {0};
     if (stat(what, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        reload_config cfg = {.rules_dir = what, .thresholds = ctl_thresholds_for(what)};
+        reload_config cfg = {.rules_dir = what, .thresholds = ctl_settings_thresholds(what)};
         rule_diags d = {0};
         mod_ruleset *rs = NULL;
         if (reload_build(&cfg, 0, &rs, &d, &err) != 0) {

@@ -4,7 +4,41 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "config.h"
+
+static config ctl_cfg; /* the daemon's settings; config_file is NULL when none was read */
+
+int ctl_read_settings(const char *path, const char **db, const char **rules)
+{
+    config_defaults(&ctl_cfg);
+    config_errors errs = {0};
+    int n = config_read_file(&ctl_cfg, path ? path : CONFIG_DEFAULT_PATH, path != NULL, &errs);
+    for (size_t i = 0; i < errs.count; i++)
+        fprintf(stderr, "moderatorctl: %s%s\n", !path && n < 0 ? "warning: " : "", errs.items[i]);
+    config_errors_free(&errs);
+    if (n < 0 && !path)
+        return 0; /* the default file exists but cannot be read (permissions): defaults */
+    if (n != 0)
+        return -1;
+    if (!ctl_cfg.config_file)
+        return 0; /* no settings file: the built-in defaults stand */
+    if (!*db)
+        *db = ctl_cfg.db;
+    if (!*rules)
+        *rules = ctl_cfg.rules;
+    return 0;
+}
+
+const char *ctl_settings_thresholds(const char *dir)
+{
+    const config *c = &ctl_cfg;
+    return c->config_file && c->thresholds && *c->thresholds && c->rules && !strcmp(dir, c->rules)
+               ? c->thresholds
+               : NULL;
+}
 
 int ctl_open_db(const char *db, store **st)
 {

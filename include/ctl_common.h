@@ -1,5 +1,5 @@
-/* ctl_common.h - what every moderatorctl command file shares: opening the database and the
- * name it acts under in the audit trail. */
+/* ctl_common.h - what every moderatorctl command file shares: the daemon's settings, opening the
+ * database and the name it acts under in the audit trail. */
 #ifndef MODERATORD_CTL_COMMON_H
 #define MODERATORD_CTL_COMMON_H
 
@@ -7,6 +7,16 @@
 
 #include "store.h"
 
+/*
+ * Reads the daemon's settings file so moderatorctl works on the same database, rules and
+ * thresholds: path, or the default /etc/moderatord/moderatord.conf when it exists (path NULL).
+ * Sets *db and *rules from it only where they are NULL (not given on the command line). Returns
+ * 0, or -1 after printing every problem.
+ */
+int ctl_read_settings(const char *path, const char **db, const char **rules);
+/* The settings' thresholds file when dir is the settings' rules directory, else NULL: thresholds
+ * belong to the rules the daemon uses, not to another directory given here. */
+const char *ctl_settings_thresholds(const char *dir);
 /* Opens the database at db; prints the reason and returns -1 when it cannot. */
 int ctl_open_db(const char *db, store **st);
 /* "moderatorctl:$USER": who acted, for the audit trail. */
