@@ -17,6 +17,7 @@
 #include "api_internal.h" /* api_dump: the number format of the replies */
 #include "ctl_common.h"
 #include "engine.h"
+#include "eval.h"
 #include "lint.h"
 #include "reload.h"
 #include "store.h"
@@ -148,13 +149,22 @@ static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
 
 /* ---- rules diff ---- */
 
-static void ctl_rules_list(const mod_result *res, char *out, size_t size)
+/* Parses one line and checks it with both sets. Returns 0, or -1 with err and nothing to free. */
+static int ctl_diff_check(const mod_ruleset *a, const mod_ruleset *b, const char *line,
+                          size_t len, api_comment *c, mod_result *ra, mod_result *rb,
+                          mod_error *err)
 {
-    out[0] = '\0';
-    for (size_t i = 0; i < res->n_matches; i++) {
-        size_t n = strlen(out);
-        snprintf(out + n, size - n, "%s%s", n ? " " : "", res->matches[i].rule);
+    if (api_comment_parse(line, len, c, err) != 0)
+        return -1;
+    mod_input mi = {.text = c->text, .len = c->text_len, .participants = c->participants,
+                    .n_participants = c->n_participants};
+    if (engine_check(a, &mi, ra, err) == 0) {
+        if (engine_check(b, &mi, rb, err) == 0)
+            return 0;
+        engine_result_free(ra);
     }
+    api_comment_free(c);
+    return -1;
 }
 
 static int ctl_rules_diff(const char *db, int argc, char **argv)
@@ -199,7 +209,6 @@ static int ctl_rules_diff(const char *db, int argc, char **argv)
     size_t cap = 0;
     ssize_t len;
     long lineno = 0;
-    int rc = 0;
     while ((len = getline(&line, &cap, in)) > 0) {
         lineno++;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -207,26 +216,11 @@ static int ctl_rules_diff(const char *db, int argc, char **argv)
         if (!len)
             continue;
         api_comment c;
-        mod_error err = {0};
-        if (api_comment_parse(line, (size_t)len, &c, &err) != 0) {
-            fprintf(stderr, "%s:%ld: skipped: %s\n", file, lineno, err.message);
-            skipped++;
-            continue;
-        }
-        mod_input mi = {.text = c.text, .len = c.text_len, .participants = c.participants,
-                        .n_participants = c.n_participants};
         mod_result ra, rb;
-        if (engine_check(a, &mi, &ra, &err) != 0) {
+        mod_error err = {0};
+        if (ctl_diff_check(a, b, line, (size_t)len, &c, &ra, &rb, &err) != 0) {
             fprintf(stderr, "%s:%ld: skipped: %s\n", file, lineno, err.message);
             skipped++;
-            api_comment_free(&c);
-            continue;
-        }
-        if (engine_check(b, &mi, &rb, &err) != 0) {
-            engine_result_free(&ra);
-            fprintf(stderr, "%s:%ld: skipped: %s\n", file, lineno, err.message);
-            skipped++;
-            api_comment_free(&c);
             continue;
         }
         rows++;
@@ -234,16 +228,17 @@ static int ctl_rules_diff(const char *db, int argc, char **argv)
             changed++;
             moves[ra.verdict][rb.verdict]++;
             if (limit < 0 || changed <= limit) {
-                char la[1024], lb[1024], id[64];
-                ctl_rules_list(&ra, la, sizeof la);
-                ctl_rules_list(&rb, lb, sizeof lb);
+                char *la = ctl_rule_names(&ra), *lb = ctl_rule_names(&rb), id[64];
                 if (c.id)
                     snprintf(id, sizeof id, "%s", c.id);
                 else
                     snprintf(id, sizeof id, "line %ld", lineno);
                 printf("%s: %s -> %s  [%s] -> [%s]  %.*s%s\n", id, verdict_name(ra.verdict),
-                       verdict_name(rb.verdict), la, lb, (int)(c.text_len > 120 ? 120 : c.text_len),
-                       c.text, c.text_len > 120 ? "..." : "");
+                       verdict_name(rb.verdict), la ? la : "", lb ? lb : "",
+                       (int)(c.text_len > 120 ? 120 : c.text_len), c.text,
+                       c.text_len > 120 ? "..." : "");
+                free(la);
+                free(lb);
             }
         }
         engine_result_free(&ra);
@@ -269,7 +264,7 @@ static int ctl_rules_diff(const char *db, int argc, char **argv)
     if (st)
         store_close(st);
     engine_thread_cleanup();
-    return rc;
+    return 0;
 }
 
 /* ---- rules versions / show ---- */

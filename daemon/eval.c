@@ -110,6 +110,25 @@ typedef struct {
     char *rules; /* space-separated rule names */
 } row_result;
 
+char *ctl_rule_names(const mod_result *res)
+{
+    size_t len = 1;
+    for (size_t m = 0; m < res->n_matches; m++)
+        len += strlen(res->matches[m].rule) + 1;
+    char *out = malloc(len), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t m = 0; m < res->n_matches; m++) {
+        if (m)
+            *p++ = ' ';
+        size_t n = strlen(res->matches[m].rule);
+        memcpy(p, res->matches[m].rule, n);
+        p += n;
+    }
+    *p = '\0';
+    return out;
+}
+
 static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 static void print_prf(const char *name, long tp, long fp, long fn)
@@ -138,16 +157,7 @@ static int score_rows(const mod_ruleset *rs, eval_row *rows, size_t n, row_resul
         }
         out[i].verdict = res.verdict;
         memcpy(out[i].cat, res.categories, sizeof out[i].cat);
-        size_t len = 1;
-        for (size_t m = 0; m < res.n_matches; m++)
-            len += strlen(res.matches[m].rule) + 1;
-        out[i].rules = malloc(len);
-        out[i].rules[0] = '\0';
-        for (size_t m = 0; m < res.n_matches; m++) {
-            if (m)
-                strcat(out[i].rules, " ");
-            strcat(out[i].rules, res.matches[m].rule);
-        }
+        out[i].rules = ctl_rule_names(&res);
         t0 = now_s();
         engine_result_free(&res); /* freeing the result is part of the engine's cost */
         total += now_s() - t0;
@@ -345,11 +355,6 @@ static int check_case(const mod_ruleset *rs, const char *where, const char *expe
         return 0;
     }
     int ok = strcmp(verdict_name(res.verdict), expected) == 0;
-    char fired[2048] = "";
-    for (size_t m = 0; m < res.n_matches; m++) {
-        strncat(fired, " ", sizeof fired - strlen(fired) - 1);
-        strncat(fired, res.matches[m].rule, sizeof fired - strlen(fired) - 1);
-    }
     char want[1024];
     snprintf(want, sizeof want, "%s", rules ? rules : "");
     char *save = NULL;
@@ -363,9 +368,12 @@ static int check_case(const mod_ruleset *rs, const char *where, const char *expe
             found |= !strcmp(res.matches[m].rule, r);
         ok &= found;
     }
-    if (!ok)
+    if (!ok) {
+        char *fired = ctl_rule_names(&res);
         printf("FAIL %s: expected %s [%s], got %s [%s]: %s\n", where, expected,
-               rules ? rules : "", verdict_name(res.verdict), fired[0] ? fired + 1 : "", text);
+               rules ? rules : "", verdict_name(res.verdict), fired ? fired : "", text);
+        free(fired);
+    }
     engine_result_free(&res);
     return ok;
 }
