@@ -38,7 +38,7 @@ CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test unit-build sanitize bench eval fuzz clean calibrate clients-deps browser-deps install
+.PHONY: all deps run test unit-build sanitize bench eval fuzz clean calibrate node-deps clients-deps browser-deps install
 all: $(BUILD)/moderatord $(BUILD)/moderatorctl
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -95,21 +95,22 @@ test: deps clients-deps browser-deps
 	@$(MAKE) --no-print-directory all unit-build
 	@BUILD=$(BUILD) tests/run.sh
 
+# Node.js and npm from Debian when node is missing: the browser and client tests run on them.
+node-deps:
+	@command -v node >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || exit 1
+
 # The browser test (tests/browser) drives Debian's chromium with playwright-core: chromium from
-# Debian when missing, Node.js and npm when node is, and the pinned playwright-core (no browser
-# download of its own) when tests/browser/node_modules is missing.
-browser-deps:
+# Debian when missing, and the pinned playwright-core (no browser download of its own) when
+# tests/browser/node_modules is missing.
+browser-deps: node-deps
 	@[ -x /usr/bin/chromium ] || { echo "installing: chromium"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || exit 1
-	@command -v node >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || exit 1
 	@[ -d tests/browser/node_modules ] || (cd tests/browser && npm install --no-audit --no-fund)
 
-# The client tests (tests/clients) run real npm clients: Node.js and npm from Debian when node is
-# missing, and the pinned packages of tests/clients/package.json when node_modules is.
-clients-deps:
-	@command -v node >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || exit 1
+# The client tests (tests/clients) run real npm clients: the pinned packages of
+# tests/clients/package.json when node_modules is missing.
+clients-deps: node-deps
 	@[ -d tests/clients/node_modules ] || (cd tests/clients && npm install --no-audit --no-fund)
 
 unit-build: $(UNIT_TESTS)
