@@ -1,14 +1,17 @@
 """Start-up, durability across kill -9, orderly shutdown, -n, rule errors and SIGHUP reload."""
 
+import http.client
+import json
 import shutil
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import DAEMON, RULES
+from conftest import DAEMON, RULES, Reply
 
 
 def test_acknowledged_verdicts_survive_kill_9(fresh):
@@ -44,32 +47,87 @@ def test_acknowledged_verdicts_survive_kill_9(fresh):
 
 
 def test_sigterm_finishes_requests_in_flight(fresh):
+    """SIGTERM arrives while submissions wait in the writer (another connection holds the write
+    lock): none has been answered yet; new requests are refused with 503 while they finish; each
+    one acknowledged with 200 is in the database after a restart, and the daemon exits 0."""
     d = fresh()
-    results = []
+    n = 40
+    texts = ["you are a fucking idiot", "Nice reporting.", "you are all idiots"]
+    results, errors, sent = {}, [], []
+    mu = threading.Lock()
 
     def submit(i):
+        body = json.dumps({"text": f"{texts[i % 3]} #{i}", "id": f"t{i}", "site": "term"})
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
         try:
-            r = d.post({"text": f"comment {i}"}, d.keys["cms"])
-            results.append(r)
-        except OSError:
-            pass  # refused after the listener closed: never acknowledged, so never promised
+            conn.request("POST", "/v1/comments", body=body.encode(),
+                         headers={"Authorization": f"Bearer {d.keys['cms']}",
+                                  "Content-Type": "application/json"})
+            with mu:
+                sent.append(i)
+            r = conn.getresponse()
+            reply = Reply(r.status, dict(r.getheaders()), r.read())
+            with mu:
+                results[i] = reply
+        except Exception as e:  # noqa: BLE001 - any failure of a request fails the test
+            with mu:
+                errors.append((i, repr(e)))
+        finally:
+            conn.close()
 
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(40)]
+    # BEGIN IMMEDIATE takes the write lock: the writer's own BEGIN waits (busy_timeout 5 s),
+    # so every submission stays suspended in the daemon until the lock is released.
+    lock = sqlite3.connect(str(d.db), timeout=10, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        threads = [threading.Thread(target=submit, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        deadline = time.time() + 2
+        while len(sent) < n and time.time() < deadline:
+            time.sleep(0.01)
+        assert len(sent) == n and not errors, (len(sent), errors)
+        time.sleep(0.5)  # let the daemon read them and hand them to the writer
+        with mu:
+            assert not results, f"{len(results)} of {n} answered with the store locked"
+        d.proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + 10
+        while "SIGTERM: stopping" not in d.log_text() and time.time() < deadline:
+            time.sleep(0.01)
+        assert "SIGTERM: stopping" in d.log_text()
+        # Stopping, but the requests in the writer are still owed a reply.
+        late = d.post({"text": "too late", "id": "late", "site": "term"}, d.keys["cms"])
+        assert late.status == 503, late
+        assert late.json["error"] == "store_unavailable"
+        assert "shutting down" in late.json["message"]
+        time.sleep(0.2)
+        assert d.proc.poll() is None, "exited with requests still in flight"
+        with mu:
+            assert not results, f"{len(results)} of {n} answered with the store locked"
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
     for t in threads:
-        t.start()
-    time.sleep(0.02)
-    d.proc.send_signal(signal.SIGTERM)
-    for t in threads:
-        t.join()
+        t.join(timeout=60)
+    assert not errors, errors
+    assert len(results) == n
+    for i, r in results.items():
+        # 200, or the one refusal a request that reached the daemon after SIGTERM may get
+        assert r.status == 200 or (r.status == 503 and r.json["error"] == "store_unavailable"
+                                   and "shutting down" in r.json["message"]), (i, r)
+    acked = {r.json["id"]: r.json for r in results.values() if r.status == 200}
+    assert acked, results
     rc = d.proc.wait(timeout=60)
     assert rc == 0, d.log_text()[-3000:]
     d.stop()
     log = d.log_text()
     assert "SIGTERM: stopping" in log and "stopped" in log
-    acked = [r.json["id"] for r in results if r.status == 200]
     d.start()
-    for cid in acked:
-        assert d.request("GET", f"/v1/comments/{cid}", key=d.keys["moderator"]).status == 200
+    for cid, reply in acked.items():
+        r = d.request("GET", f"/v1/comments/{cid}", key=d.keys["moderator"])
+        assert r.status == 200, (cid, r)
+        assert r.json["verdict"] == reply["verdict"]
+    assert d.comment_count() == len(acked)
 
 
 def test_check_config_ok():
