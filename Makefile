@@ -9,9 +9,10 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-p
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SANITIZE  ?=
+# -fno-sanitize-recover: a sanitizer report ends the process, so any report fails the tests.
 ifneq ($(SANITIZE),)
-CFLAGS    += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
-LDFLAGS   += -fsanitize=$(SANITIZE)
+CFLAGS    += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS   += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
 # Debian packages the build, the tests and the benchmarks need.

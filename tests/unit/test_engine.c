@@ -1156,10 +1156,13 @@ static void *mention_first_thread(void *arg)
     return NULL;
 }
 
-/* match.c add_word(): for a mention with no hits on a thread that has never stored a hit,
- * memcpy(s->hits + s->n_hits, r->hits, 0) runs with s->hits == NULL and r->hits == NULL (UB;
- * UBSan: "null pointer passed as argument 1/2, which is declared to never be null"). The result
- * is right; the evidence is the UBSan report (UBSAN_OPTIONS=halt_on_error=1 makes it fatal). */
+/* The first comment checked on a new thread, whose matcher scratch has never stored a hit (its
+ * hits array is still NULL), starts with a mention that has no hits of its own: match.c
+ * add_word() appends zero hits to a NULL array. It once did so with memcpy on NULL pointers
+ * (UB); it now reserves and copies hit by hit. test_participants checks the same text on the main
+ * thread, whose scratch is already in use; this one runs it on a fresh thread and checks the
+ * verdict still names the rule. Under `make sanitize` (-fno-sanitize-recover=all) a UBSan
+ * report on this path ends the test binary, so it fails the suite. */
 static void test_regression_mention_first_on_thread(void **state)
 {
     (void)state;
