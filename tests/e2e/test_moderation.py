@@ -1,12 +1,13 @@
 """Moderation over HTTP: the queue, every state transition (allowed and refused), the 409 race,
 keyset pagination under concurrent inserts, reports, the decisions feed and comment histories."""
 
+import json
 import threading
 
 import pytest
 
-from modhelp import (BLOCKED, CLEAN, HELD, decide, get, make_state, post, queue, report, uid,
-                     verify_chain)
+from modhelp import (BLOCKED, CLEAN, HELD, decide, events, get, make_state, post, queue, report,
+                     uid, verify_chain)
 
 STATES = ["held", "blocked", "accepted", "approved", "rejected", "reported"]
 
@@ -367,7 +368,16 @@ def test_comment_history_records_who_when_why_before_and_after(env):
 def test_every_moderation_event_is_in_the_hash_chain(env):
     cid = make_state(env, "held", author=uid("a"))
     assert decide(env, cid, "reject", "held", reason="chain").status == 200
-    assert verify_chain(env.db) > 0
+    rows = events(env.db)
+    # The comment's verdict and the decision on it, in that order, are the newest two links.
+    assert [(r[0], r[2], r[3], r[4]) for r in rows[-2:]] == [
+        (len(rows) - 1, "verdict", cid, "engine"), (len(rows), "decision", cid, "moderator-test")]
+    assert [r[3] for r in rows[:-2]].count(cid) == 0
+    verdict, decision = (json.loads(r[5]) for r in rows[-2:])
+    assert verdict["verdict"] == "hold" and verdict["state"] == "held"
+    assert (decision["decision"], decision["before"], decision["after"], decision["reason"]) == (
+        "reject", "held", "rejected", "chain")
+    assert verify_chain(env.db) == len(rows)
 
 
 def test_unknown_comment_is_404(env):

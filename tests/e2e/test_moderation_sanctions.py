@@ -3,11 +3,12 @@ the probation and ban thresholds, manual ban / probation / unban with reasons an
 verdict reply naming the sanction that decided it. Each test runs its own daemon with a rules copy
 whose policy.conf sets the strike window and thresholds."""
 
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
-from modhelp import (BLOCKED, CLEAN, HELD, decide, get, post, rules_with_strikes, sanction, uid,
-                     verify_chain)
+from modhelp import (BLOCKED, CLEAN, HELD, decide, events, get, post, rules_with_strikes, sanction,
+                     uid, verify_chain)
 
 
 def author_record(d, author):
@@ -62,7 +63,25 @@ def test_strikes_put_an_author_on_probation_then_ban_them(fresh, tmp_path):
     after = post(d, CLEAN, author=a)
     assert after["state"] == "accepted" and after["reason"] is None, after
     assert "sanction" not in after
-    assert verify_chain(d.db) > 0
+    # Every step is in the audit chain, in order, after the keys and the start-up load.
+    rows = events(d.db)
+    assert [r[2] for r in rows[:3]] == ["key", "key", "reload"]
+    steps = []
+    for _, _, typ, cid, actor, data, _, _ in rows[3:]:
+        data = json.loads(data)
+        steps.append((typ, actor, data.get("action") or data.get("decision") or data["verdict"]))
+        if typ != "verdict":
+            assert data["author"] == a, data
+    mod = "moderator-0"  # the name fresh() gives the first daemon's moderator key
+    assert steps == [
+        ("verdict", "engine", "accept"), ("verdict", "engine", "block"),
+        ("verdict", "engine", "accept"), ("verdict", "engine", "block"),
+        ("sanction", "policy", "probation"),
+        ("verdict", "engine", "hold"), ("verdict", "engine", "hold"),
+        ("decision", mod, "reject"), ("sanction", "policy", "ban"),
+        ("verdict", "engine", "block"), ("verdict", "engine", "accept"),
+        ("sanction", mod, "clear"), ("verdict", "engine", "accept")]
+    assert verify_chain(d.db) == len(rows)
 
 
 def test_overturning_a_block_withdraws_its_strike(fresh, tmp_path):
