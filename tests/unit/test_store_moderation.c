@@ -294,8 +294,15 @@ static void test_manual_sanctions_and_expiry(void **state)
     long seq = 0;
     assert_int_equal(store_sanction_set(f->st, "carol", "ban", NULL, 0, "m", &seq, &err), -1);
     assert_int_equal(err.code, ERR_BAD_FIELD); /* a reason is required */
+    assert_non_null(strstr(err.message, "\"reason\""));
+    err = (mod_error){0};
     assert_int_equal(store_sanction_set(f->st, "carol", "mute", "x", 0, "m", &seq, &err), -1);
+    assert_int_equal(err.code, ERR_BAD_FIELD);
+    assert_non_null(strstr(err.message, "\"action\""));
+    err = (mod_error){0};
     assert_int_equal(store_sanction_set(f->st, "carol", "ban", "x", 1000, "m", &seq, &err), -1);
+    assert_int_equal(err.code, ERR_BAD_FIELD);
+    assert_non_null(strstr(err.message, "\"until\" is in the past"));
     assert_int_equal(store_sanction_set(f->st, "carol", "probation", "heated", 0, "m", &seq, &err), 0);
     assert_true(seq > 0);
     author_sanction a = sanction_of(f, "carol");
@@ -377,7 +384,10 @@ static void test_queue_pages_and_feed(void **state)
     assert_int_equal(n, 0);
     store_queue_free(items, n);
     q.state = "pending";
+    err = (mod_error){0};
     assert_int_equal(store_queue_list(f->st, &q, &items, &n, &total, &err), -1);
+    assert_int_equal(err.code, ERR_BAD_FIELD);
+    assert_non_null(strstr(err.message, "unknown state \"pending\""));
 
     store_change ch;
     assert_int_equal(store_decide(f->st, ids[1], "reject", "held", "a", "m", &ch, &err), 0);
