@@ -190,16 +190,25 @@ def test_garbage_never_crashes_the_daemon(env):
             pass
         finally:
             s.close()
+    # (body, status, the error code of a 400 or the verdict of a 200, a part of the message)
     weird = [
-        {"text": "\u0000"}, {"text": "x" * 10, "id": 12345678901234567890},
-        {"text": "\ud83d\ude00 emoji \u202e rtl \u200b zw"}, {"text": ""},
-        {"text": "a", "mentions": []}, {"text": "a", "mentions": [""] * 1000},
-        {"text": "a", "author": None, "site": None},
-        {"text": "\u0430\u0441\u0441 f\u0307uck \uff46\uff55\uff43\uff4b " * 50},
+        ({"text": "\u0000"}, 400, "bad_json", "\\u0000 is not allowed"),
+        ({"text": "x" * 10, "id": 12345678901234567890}, 400, "bad_json", "too big integer"),
+        ({"text": "\ud83d\ude00 emoji \u202e rtl \u200b zw"}, 200, "accept", None),
+        ({"text": ""}, 200, "accept", None),
+        ({"text": "a", "mentions": []}, 200, "accept", None),
+        ({"text": "a", "mentions": [""] * 1000}, 200, "accept", None),
+        ({"text": "a", "author": None, "site": None}, 200, "accept", None),
+        ({"text": "\u0430\u0441\u0441 f\u0307uck \uff46\uff55\uff43\uff4b " * 50}, 200, "block",
+         None),
     ]
-    for body in weird:
+    for body, status, what, needle in weird:
         r = env.post(body, env.keys["cms"])
-        assert r.status in (200, 400), r
+        assert r.status == status, (body, r)
+        if status == 400:
+            assert r.json["error"] == what and needle in r.json["message"], (body, r)
+        else:
+            assert r.json["verdict"] == what, (body, r)
     r = env.request("GET", "/v1/comments/%2e%2e%2f%2e%2e", key=env.keys["moderator"])
     assert r.status == 404
     h = env.request("GET", "/healthz")

@@ -168,7 +168,15 @@ def test_bad_flags():
     for args in (["--listen", "nonsense"], ["--listen", "127.0.0.1:99999"], ["--max-body", "x"],
                  ["--bogus"]):
         p = subprocess.run([str(DAEMON), *args], capture_output=True, text=True, timeout=60)
-        assert p.returncode != 0 and p.stderr, args
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        # the first line names the flag, and the value it refused
+        first = p.stderr.splitlines()[0] if p.stderr else ""
+        if len(args) > 1:
+            assert first.startswith(f"moderatord: {args[0]}: ") and f'"{args[1]}"' in first, \
+                p.stderr
+        else:
+            assert first.startswith(f"moderatord: unknown option {args[0]}"), p.stderr
+        assert "listening on" not in p.stdout
     h = subprocess.run([str(DAEMON), "-h"], capture_output=True, text=True, timeout=60)
     assert h.returncode == 0 and "--listen" in h.stdout
 
