@@ -156,6 +156,21 @@ static void load_free(load_result *r)
     diags_free(&r->diags);
 }
 
+/* Whether the rule (its "category.name") fires on text under the loaded set. */
+static int fires(const load_result *r, const char *text, const char *rule)
+{
+    assert_int_equal(r->rc, 0);
+    mod_input in = {.text = text, .len = strlen(text)};
+    mod_result res;
+    mod_error err = {0};
+    assert_int_equal(engine_check(r->rs, &in, &res, &err), 0);
+    int found = 0;
+    for (size_t i = 0; i < res.n_matches; i++)
+        found |= strcmp(res.matches[i].rule, rule) == 0;
+    engine_result_free(&res);
+    return found;
+}
+
 /* The diagnostic of a severity at file:line whose message contains needle, or fails. */
 static const rule_diag *find_diag(const load_result *r, diag_severity sev, const char *file,
                                   int line, const char *needle)
@@ -502,13 +517,19 @@ static void test_warning_extend_undefined_set(void **state)
     assert_non_null(strstr(s, "profanity.rules:1:1: warning: "));
     free(s);
     assert_int_equal(ruleset_rule_count(r.rs, CAT_PROFANITY), 2);
+    /* the set it created holds both terms */
+    assert_true(fires(&r, "oh frick", "profanity.frick"));
+    assert_true(fires(&r, "oh frack", "profanity.frick"));
+    assert_false(fires(&r, "oh frock", "profanity.frick"));
     load_free(&r);
 
-    /* and '+=' on a set defined earlier is silent; the set gets the terms */
+    /* and '+=' on a set defined earlier is silent; the set gets the terms, keeping its own */
     static const char prof2[] = "@insult += jerk\nfuck 4 fuck\n";
     r = load_with("profanity.rules", prof2);
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.diags.count, 0);
+    assert_true(fires(&r, "you are a jerk", "personal_attack.you_insult"));
+    assert_true(fires(&r, "you are a loser", "personal_attack.you_insult"));
     load_free(&r);
 }
 
@@ -681,6 +702,11 @@ static void test_regression_lexicon_read_after_ethnic_slur(void **state)
     }
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.diags.count, 0);
+    /* @group has lexicon.rules' terms and the added one; @slur_insult has @insult's */
+    assert_true(fires(&r, "asylum seekers are vermin", "ethnic_slur.group_dehumanize"));
+    assert_true(fires(&r, "immigrants are vermin", "ethnic_slur.group_dehumanize"));
+    assert_true(fires(&r, "what a moron", "ethnic_slur.slur_insult"));
+    assert_true(fires(&r, "what a loser", "ethnic_slur.slur_insult"));
     load_free(&r);
 }
 
