@@ -144,6 +144,10 @@ test('doNotStore keeps the verdict and the hash, not the text; without it the te
   assert.equal(row.text, '');
   assert.equal(row.verdict, 'block');
   assert.ok(!row.matches.includes('fucking') && !row.matches.includes('idiot'), row.matches);
+  // the matches are kept without their text: the rules and the spans still say what fired where
+  const matches = JSON.parse(row.matches);
+  assert.deepEqual(matches.map((m) => [m.rule, m.start, m.end]),
+    [['profanity.fuck', 10, 17], ['personal_attack.you_cursed_insult', 18, 23]], row.matches);
   const [ev] = d.sql(`SELECT data FROM events WHERE type = 'verdict' AND comment_id = '${id}'`);
   const data = JSON.parse(ev.data);
   assert.equal(data.text_withheld, true);
