@@ -88,9 +88,13 @@ def test_coral_is_off_without_a_secret(fresh):
 
 
 def test_coral_bad_bodies_are_refused_after_the_signature(coral):
-    for body in (b"not json", b"[]", json.dumps({"comment": {}}).encode(), b"\xff\xfe"):
+    for body, code, needle in [
+            (b"not json", "bad_json", "a JSON object"), (b"[]", "bad_json", "a JSON object"),
+            (json.dumps({"comment": {}}).encode(), "bad_field", '"comment.body" is required'),
+            (b"\xff\xfe", "bad_utf8", "not valid UTF-8")]:
         r = phase(coral, body, sign(body, SECRET))
         assert r.status == 400, (body, r)
+        assert r.json["error"] == code and needle in r.json["message"], (body, r)
     assert coral.comment_count() == 0
 
 
