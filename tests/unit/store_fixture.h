@@ -1,11 +1,17 @@
-/* store_fixture.h - a database in a fresh temporary directory, shared by the store tests. */
+/* store_fixture.h - a database in a fresh temporary directory, and the writer's callbacks
+ * collected with a deadline, shared by the store tests. */
 #ifndef MODERATORD_TEST_STORE_FIXTURE_H
 #define MODERATORD_TEST_STORE_FIXTURE_H
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "store.h"
 
 typedef struct {
@@ -35,6 +41,102 @@ static inline void test_db_remove(test_db *db, store *st)
         unlink(p);
     }
     rmdir(db->dir);
+}
+
+/* Callbacks of the store's writer, collected: store_submit_comment(st, rec, results_done, &r). */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int calls, ok, failed, existed; /* existed: how many calls reported existed=1 */
+    int last_rc, last_existed;
+    err_code last_code;
+    comment_record last; /* copy of the stored row of the last call */
+} results;
+
+static inline void results_init(results *r)
+{
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+}
+
+static inline char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static inline void record_copy_free(comment_record *r)
+{
+    char **f[] = {&r->id, &r->site, &r->ext_id, &r->thread, &r->parent_id, &r->author_id,
+                  &r->author_name, &r->author_email, &r->author_url, &r->ip, &r->user_agent,
+                  &r->text, &r->verdict, &r->state, &r->matches_json, &r->ruleset, &r->reason,
+                  &r->created_at, &r->updated_at};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        free(*f[i]);
+        *f[i] = NULL;
+    }
+}
+
+static inline void results_destroy(results *r)
+{
+    record_copy_free(&r->last);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->cond);
+}
+
+/* The store_done_fn of results: counts the call and keeps a copy of the stored row. */
+static inline void results_done(void *ctx, int rc, const comment_record *stored, int existed,
+                                const mod_error *err)
+{
+    results *r = ctx;
+    pthread_mutex_lock(&r->lock);
+    r->calls++;
+    r->last_rc = rc;
+    r->last_existed = existed;
+    r->last_code = err ? err->code : ERR_NONE;
+    if (rc == 0) {
+        r->ok++;
+        r->existed += existed;
+        record_copy_free(&r->last);
+        r->last = *stored;
+        char **f[] = {&r->last.id, &r->last.site, &r->last.ext_id, &r->last.thread,
+                      &r->last.parent_id, &r->last.author_id, &r->last.author_name,
+                      &r->last.author_email, &r->last.author_url, &r->last.ip,
+                      &r->last.user_agent, &r->last.text, &r->last.verdict, &r->last.state,
+                      &r->last.matches_json, &r->last.ruleset, &r->last.reason,
+                      &r->last.created_at, &r->last.updated_at};
+        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+            *f[i] = dup_or_null(*f[i]);
+    } else {
+        r->failed++;
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Waits (at most 10 s) until r has seen n callbacks. */
+static inline void results_wait(results *r, int n)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&r->lock);
+    while (r->calls < n) {
+        if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT) {
+            int calls = r->calls;
+            pthread_mutex_unlock(&r->lock);
+            fail_msg("timed out: %d of %d callbacks", calls, n);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Submits rec and waits (at most 10 s) for its callback. */
+static inline void submit_wait(store *st, const comment_record *rec, results *r)
+{
+    int before = r->calls;
+    assert_int_equal(store_submit_comment(st, rec, results_done, r), 0);
+    results_wait(r, before + 1);
 }
 
 #endif

@@ -43,100 +43,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---------- callback plumbing ---------- */
-
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int calls, ok, failed, existed; /* existed: how many calls reported existed=1 */
-    int last_rc, last_existed;
-    err_code last_code;
-    comment_record last; /* copy of the stored row of the last call */
-} results;
-
-static void results_init(results *r)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void record_copy_free(comment_record *r)
-{
-    char **f[] = {&r->id, &r->site, &r->ext_id, &r->thread, &r->parent_id, &r->author_id,
-                  &r->author_name, &r->author_email, &r->author_url, &r->ip, &r->user_agent,
-                  &r->text, &r->verdict, &r->state, &r->matches_json, &r->ruleset, &r->reason,
-                  &r->created_at, &r->updated_at};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        free(*f[i]);
-        *f[i] = NULL;
-    }
-}
-
-static void results_destroy(results *r)
-{
-    record_copy_free(&r->last);
-    pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->cond);
-}
-
-static void on_done(void *ctx, int rc, const comment_record *stored, int existed, const mod_error *err)
-{
-    results *r = ctx;
-    pthread_mutex_lock(&r->lock);
-    r->calls++;
-    r->last_rc = rc;
-    r->last_existed = existed;
-    r->last_code = err ? err->code : ERR_NONE;
-    if (rc == 0) {
-        r->ok++;
-        r->existed += existed;
-        record_copy_free(&r->last);
-        r->last = *stored;
-        char **f[] = {&r->last.id, &r->last.site, &r->last.ext_id, &r->last.thread,
-                      &r->last.parent_id, &r->last.author_id, &r->last.author_name,
-                      &r->last.author_email, &r->last.author_url, &r->last.ip,
-                      &r->last.user_agent, &r->last.text, &r->last.verdict, &r->last.state,
-                      &r->last.matches_json, &r->last.ruleset, &r->last.reason,
-                      &r->last.created_at, &r->last.updated_at};
-        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-            *f[i] = dup_or_null(*f[i]);
-    } else {
-        r->failed++;
-    }
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-}
-
-/* Waits (at most 10 s) until r has seen n callbacks. */
-static void results_wait(results *r, int n)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
-    pthread_mutex_lock(&r->lock);
-    while (r->calls < n) {
-        if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT) {
-            int calls = r->calls;
-            pthread_mutex_unlock(&r->lock);
-            fail_msg("timed out: %d of %d callbacks", calls, n);
-        }
-    }
-    pthread_mutex_unlock(&r->lock);
-}
-
-static void submit_wait(store *st, const comment_record *rec, results *r)
-{
-    int before = r->calls;
-    assert_int_equal(store_submit_comment(st, rec, on_done, r), 0);
-    results_wait(r, before + 1);
-}
-
 static void make_id(char out[33], unsigned n)
 {
     snprintf(out, 33, "%032x", n);
@@ -384,16 +290,16 @@ static void test_submit_rejected(void **state)
 {
     fixture *f = *state;
     comment_record no_text = minimal("99999999999999999999999999999999", "s", "e", NULL);
-    assert_int_equal(store_submit_comment(f->st, &no_text, on_done, NULL), -1);
+    assert_int_equal(store_submit_comment(f->st, &no_text, results_done, NULL), -1);
     comment_record no_id = minimal(NULL, "s", "e", "text");
-    assert_int_equal(store_submit_comment(f->st, &no_id, on_done, NULL), -1);
+    assert_int_equal(store_submit_comment(f->st, &no_id, results_done, NULL), -1);
 
     /* A read-only tool's handle has no writer. */
     store *ctl;
     mod_error err = {0};
     assert_int_equal(store_open(f->db.path, 0, &ctl, &err), 0);
     comment_record ok = minimal("99999999999999999999999999999999", "s", "e", "text");
-    assert_int_equal(store_submit_comment(ctl, &ok, on_done, NULL), -1);
+    assert_int_equal(store_submit_comment(ctl, &ok, results_done, NULL), -1);
     store_close(ctl);
     assert_int_equal(store_comment_count(f->st), 0);
 }
@@ -419,7 +325,7 @@ static void *submit_many(void *arg)
         snprintf(ext, sizeof ext, "ext-%u", s->base + i);
         snprintf(text, sizeof text, "comment number %u", s->base + i);
         comment_record rec = minimal(id, "site", ext, text);
-        if (store_submit_comment(s->st, &rec, on_done, s->r) != 0)
+        if (store_submit_comment(s->st, &rec, results_done, s->r) != 0)
             s->submit_failures++;
         if (i % 25 == 0 && store_comment_count(s->st) < 0) /* reads run beside the writer */
             s->submit_failures++;
@@ -509,7 +415,7 @@ static void test_queued_jobs_share_one_transaction(void **state)
         make_id(id, 5000 + i);
         snprintf(ext, sizeof ext, "q-%u", i);
         comment_record rec = minimal(id, "s", ext, "queued");
-        assert_int_equal(store_submit_comment(f->st, &rec, on_done, &r), 0);
+        assert_int_equal(store_submit_comment(f->st, &rec, results_done, &r), 0);
     }
     pthread_mutex_lock(&g.lock);
     g.open = 1;
@@ -536,7 +442,7 @@ static void test_close_drains_queue(void **state)
         make_id(id, 7000 + i);
         snprintf(ext, sizeof ext, "d-%u", i);
         comment_record rec = minimal(id, NULL, ext, "drain me");
-        assert_int_equal(store_submit_comment(f->st, &rec, on_done, &r), 0);
+        assert_int_equal(store_submit_comment(f->st, &rec, results_done, &r), 0);
     }
     store_close(f->st); /* no waiting first: close itself must deliver every callback */
     f->st = NULL;
@@ -740,7 +646,7 @@ static void test_second_handle_writes(void **state)
         make_id(id, 9000 + i);
         snprintf(ext, sizeof ext, "m-%u", i);
         comment_record rec = minimal(id, "s", ext, "mixed");
-        assert_int_equal(store_submit_comment(f->st, &rec, on_done, &r), 0);
+        assert_int_equal(store_submit_comment(f->st, &rec, results_done, &r), 0);
     }
     pthread_join(th, NULL);
     results_wait(&r, 50);

@@ -49,26 +49,6 @@ static int teardown(void **state)
 
 /* ---- writing comments through the writer and waiting for the commit ---- */
 
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int done, rc;
-} waiter;
-
-static void on_done(void *ctx, int rc, const comment_record *stored, int existed,
-                    const mod_error *err)
-{
-    (void)stored;
-    (void)existed;
-    (void)err;
-    waiter *w = ctx;
-    pthread_mutex_lock(&w->lock);
-    w->done = 1;
-    w->rc = rc;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
 static int counter;
 
 /* Stores a comment in state (verdict to match) for author; id written to id_out. */
@@ -83,13 +63,11 @@ static void add_comment(fixture *f, const char *state, const char *author, const
         .verdict = (char *)verdict, .state = (char *)state, .reason = (char *)reason,
         .matches_json = "[]",
     };
-    waiter w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    assert_int_equal(store_submit_comment(f->st, &rec, on_done, &w), 0);
-    pthread_mutex_lock(&w.lock);
-    while (!w.done)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    assert_int_equal(w.rc, 0);
+    results r;
+    results_init(&r);
+    submit_wait(f->st, &rec, &r);
+    assert_int_equal(r.last_rc, 0);
+    results_destroy(&r);
 }
 
 static author_sanction sanction_of(fixture *f, const char *author)
