@@ -2,63 +2,29 @@
 // driven by playwright-core): sign in with a moderator key, see a held comment with its matched
 // span highlighted and labeled, approve it with the keyboard, reject another with the keyboard,
 // and check through the API that both are recorded with the key's name and the reason. A comment
-// holding <script> must show as text. Starts the real daemon on an ephemeral port, like
-// tests/e2e/conftest.py. Run with `node --test` (make test does, from tests/run.sh).
+// holding <script> must show as text. Starts the real daemon on an ephemeral port with
+// tests/clients/daemon.mjs. Run with `node --test` (make test does, from tests/run.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BUILD = path.resolve(ROOT, process.env.BUILD || 'build');
-const DAEMON = path.join(BUILD, 'moderatord');
-const CTL = path.join(BUILD, 'moderatorctl');
+import { BUILD, CTL, DAEMON, ROOT, startDaemon } from '../clients/daemon.mjs';
+
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const START_TIMEOUT_MS = 60000;
 const STEP_TIMEOUT_MS = 20000;
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'moderate-browser-'));
-const db = path.join(work, 'moderatord.db');
-let daemon = null;
+let d = null;
 let base = null;
 let keys = {};
+let profile = null;
 let context = null;
 let page = null;
 const dialogs = [];
 const pageErrors = [];
 const seeded = {};
-
-function addKey(role, name) {
-  const out = execFileSync(CTL, ['--db', db, 'key', 'add', '--role', role, '--name', name],
-    { encoding: 'utf8' });
-  return out.trim().split('\n').pop();
-}
-
-function startDaemon() {
-  return new Promise((resolve, reject) => {
-    const log = fs.openSync(path.join(work, 'moderatord.log'), 'a');
-    const p = spawn(DAEMON, ['--listen', '127.0.0.1:0', '--db', db, '--rules', path.join(ROOT, 'rules'),
-      '--web', path.join(ROOT, 'web')], { stdio: ['ignore', 'pipe', log] });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('daemon did not start in time')), START_TIMEOUT_MS);
-    p.stdout.on('data', (chunk) => {
-      buf += chunk.toString();
-      const m = buf.match(/^listening on (\S+):(\d+)\n/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc: p, port: Number(m[2]) });
-      }
-    });
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`daemon exited (${code}) before listening: ${fs.readFileSync(path.join(work, 'moderatord.log'), 'utf8')}`));
-    });
-  });
-}
 
 async function call(method, urlPath, key, body) {
   const headers = { Authorization: `Bearer ${key}` };
@@ -82,10 +48,9 @@ before(async () => {
   for (const f of [DAEMON, CTL, CHROMIUM]) {
     assert.ok(fs.existsSync(f), `${f} is missing (make test builds the daemon and installs chromium)`);
   }
-  keys = { cms: addKey('cms', 'cms-browser'), moderator: addKey('moderator', 'moderator-browser') };
-  const d = await startDaemon();
-  daemon = d.proc;
-  base = `http://127.0.0.1:${d.port}`;
+  d = await startDaemon({ coralSecret: null, keyName: 'browser', extra: ['--web', path.join(ROOT, 'web')] });
+  keys = d.keys;
+  base = d.base;
 
   // Oldest first: the insult is the first item the page selects. The emoji before it makes the
   // code-point offsets differ from UTF-16 ones, so a page that cut by UTF-16 would mark "idiot"
@@ -98,7 +63,7 @@ before(async () => {
     assert.ok(v.matches.length > 0, `${name} should have matches`);
   }
 
-  const profile = fs.mkdtempSync(path.join(work, 'profile-'));
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'moderate-browser-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -114,18 +79,9 @@ before(async () => {
 
 after(async () => {
   if (context) await context.close().catch(() => {});
-  if (daemon && daemon.exitCode === null) {
-    const exited = new Promise((resolve) => daemon.on('exit', resolve));
-    daemon.kill('SIGTERM');
-    const code = await exited;
-    assert.equal(code, 0, 'daemon exit code on SIGTERM');
-  }
-  const log = fs.existsSync(path.join(work, 'moderatord.log'))
-    ? fs.readFileSync(path.join(work, 'moderatord.log'), 'utf8') : '';
-  for (const marker of ['runtime error:', 'AddressSanitizer', 'LeakSanitizer']) {
-    assert.ok(!log.includes(marker), `sanitizer report in the daemon log:\n${log.slice(-4000)}`);
-  }
-  fs.rmSync(work, { recursive: true, force: true });
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  // stop() fails on a sanitizer report in the daemon's log
+  if (d) assert.equal(await d.stop(), 0, 'daemon exit code on SIGTERM');
 });
 
 test('the page is served with a strict Content-Security-Policy and asks for a key', async () => {

@@ -1,5 +1,6 @@
 // daemon.mjs - starts the real moderatord (from $BUILD, default build) on an ephemeral port with
-// a fresh database, keys made by moderatorctl and a Coral signing secret, for the client tests.
+// a fresh database, keys made by moderatorctl and a Coral signing secret, for the client tests
+// and the browser test (tests/browser).
 import { spawn, execFileSync } from 'node:child_process';
 import dns from 'node:dns';
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ const CTL = path.join(BUILD, 'moderatorctl');
 // moderatord gives it a wildcard DNS record (*.moderation.example.com); here every name under
 // .localhost resolves to 127.0.0.1 instead, for this process only, so the client's own URL
 // building and Host header are exercised unchanged.
-export { ROOT };
+export { ROOT, BUILD, DAEMON, CTL };
 
 export function resolveLocalhostSubdomains() {
   if (dns.lookup.__moderatord) return;
@@ -33,18 +34,23 @@ export function resolveLocalhostSubdomains() {
   dns.lookup = patched;
 }
 
-export async function startDaemon({ coralSecret = 'empsec_test_secret_1', rules = path.join(ROOT, 'rules'), extra = [] } = {}) {
+// coralSecret null: no Coral phase. keyName: the keys are named cms-NAME and moderator-NAME.
+// extra: more flags (e.g. --web DIR).
+export async function startDaemon({ coralSecret = 'empsec_test_secret_1', rules = path.join(ROOT, 'rules'), extra = [], keyName = 'clients' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moderatord-clients-'));
   const db = path.join(dir, 'moderatord.db');
   const key = (role, name) =>
     execFileSync(CTL, ['--db', db, 'key', 'add', '--role', role, '--name', name], { encoding: 'utf8' })
       .trim().split('\n').pop();
-  const keys = { cms: key('cms', 'cms-clients'), moderator: key('moderator', 'moderator-clients') };
-  const secretFile = path.join(dir, 'coral.secret');
-  fs.writeFileSync(secretFile, `# Coral phase signing secret\n${coralSecret}\n`);
+  const keys = { cms: key('cms', `cms-${keyName}`), moderator: key('moderator', `moderator-${keyName}`) };
+  const args = ['--listen', '127.0.0.1:0', '--db', db, '--rules', rules];
+  if (coralSecret !== null) {
+    const secretFile = path.join(dir, 'coral.secret');
+    fs.writeFileSync(secretFile, `# Coral phase signing secret\n${coralSecret}\n`);
+    args.push('--coral-secret-file', secretFile);
+  }
   const log = fs.openSync(path.join(dir, 'moderatord.log'), 'a');
-  const proc = spawn(DAEMON, ['--listen', '127.0.0.1:0', '--db', db, '--rules', rules,
-    '--coral-secret-file', secretFile, ...extra], { stdio: ['ignore', 'pipe', log] });
+  const proc = spawn(DAEMON, [...args, ...extra], { stdio: ['ignore', 'pipe', log] });
   const address = await new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('moderatord did not start in 60 s')), 60000);
@@ -65,7 +71,8 @@ export async function startDaemon({ coralSecret = 'empsec_test_secret_1', rules 
       proc.kill('SIGTERM');
       const code = await done;
       fs.closeSync(log);
-      // Under `make sanitize` UBSan reports and carries on: a report in the log is a failure.
+      // Under `make sanitize` any sanitizer report in the log is a failure (one at exit, such as
+      // LeakSanitizer's, may leave the exit status alone).
       const text = fs.readFileSync(path.join(dir, 'moderatord.log'), 'utf8');
       for (const marker of ['runtime error:', 'AddressSanitizer', 'LeakSanitizer'])
         if (text.includes(marker)) throw new Error(`sanitizer report in the daemon's log:\n${text.slice(text.indexOf(marker) - 2000)}`);
