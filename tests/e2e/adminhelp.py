@@ -89,29 +89,3 @@ def event_hash(ev):
 def verify(db, *args, check=False):
     return ctl(db, "audit", "verify", *args, check=check)
 
-
-def start_with(d, args):
-    """Starts daemon object d (conftest.Daemon) with exactly these arguments (no --listen/--db/
-    --rules added), waiting for its "listening on" line like Daemon.start."""
-    import select
-
-    from conftest import DAEMON, START_TIMEOUT
-    d.log = open(d.log_path, "ab")
-    d.proc = subprocess.Popen([str(DAEMON), *[str(a) for a in args]], stdout=subprocess.PIPE,
-                              stderr=d.log)
-    deadline = time.time() + START_TIMEOUT
-    line = b""
-    while time.time() < deadline:
-        r, _, _ = select.select([d.proc.stdout], [], [], 0.2)
-        if r:
-            line = d.proc.stdout.readline()
-            break
-        if d.proc.poll() is not None:
-            break
-    text = line.decode().strip()
-    if not text.startswith("listening on "):
-        d.kill()
-        raise AssertionError(f"daemon did not start: {text!r}\n{d.log_text()}")
-    d.address = text[len("listening on "):]
-    d.port = int(d.address.rsplit(":", 1)[1])
-    return d

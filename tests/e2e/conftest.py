@@ -68,12 +68,14 @@ class Daemon:
         self.address = None
         self.log_path = self.workdir / "moderatord.log"
 
-    def start(self):
+    def start(self, argv=None):
+        """argv: exactly these arguments instead of --listen, --db, --rules and extra (e.g. a
+        --config file that names them)."""
+        if argv is None:
+            argv = ["--listen", "127.0.0.1:0", "--db", self.db, "--rules", self.rules, *self.extra]
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(DAEMON), "--listen", "127.0.0.1:0", "--db", str(self.db),
-             "--rules", str(self.rules), *self.extra],
-            stdout=subprocess.PIPE, stderr=self.log)
+        self.proc = subprocess.Popen([str(DAEMON), *[str(a) for a in argv]],
+                                     stdout=subprocess.PIPE, stderr=self.log)
         deadline = time.time() + START_TIMEOUT
         line = b""
         while time.time() < deadline:

@@ -1,11 +1,11 @@
 """Helpers shared by the moderation tests: comments that land in each state, decisions, reports,
-a rules directory with its own strike policy, and the audit chain recomputed independently."""
+a rules directory with its own strike policy, and the audit chain recomputed from the events
+table (with adminhelp's event hash)."""
 
-import hashlib
 import shutil
-import sqlite3
 import uuid
 
+from adminhelp import event_hash, query
 from conftest import RULES
 
 # Texts whose verdicts the default rules pin down (see tests/e2e/test_comments.py).
@@ -103,12 +103,9 @@ def rules_with_strikes(tmp_path, setting):
 
 
 def events(db):
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return con.execute("SELECT seq, at, type, comment_id, actor, data, prev_hash, hash"
-                           " FROM events ORDER BY seq").fetchall()
-    finally:
-        con.close()
+    """The audit events as rows (seq, at, type, comment_id, actor, data, prev_hash, hash)."""
+    return query(db, "SELECT seq, at, type, comment_id, actor, data, prev_hash, hash"
+                     " FROM events ORDER BY seq")
 
 
 def verify_chain(db):
@@ -118,13 +115,8 @@ def verify_chain(db):
     for i, (seq, at, typ, cid, actor, data, prev_hash, h) in enumerate(rows, 1):
         assert seq == i, f"seq {seq} where {i} was expected"
         assert prev_hash == prev, f"event {seq}: prev_hash does not chain"
-        canon = b""
-        for field in (str(seq), at, typ, cid, actor, data, prev_hash):
-            if field is None:
-                canon += b"~"
-            else:
-                raw = field.encode()
-                canon += str(len(raw)).encode() + b":" + raw + b","
-        assert hashlib.sha256(canon).hexdigest() == h, f"event {seq}: hash does not match"
+        ev = {"seq": seq, "at": at, "type": typ, "comment_id": cid, "actor": actor, "data": data,
+              "prev_hash": prev_hash}
+        assert event_hash(ev) == h, f"event {seq}: hash does not match"
         prev = h
     return len(rows)

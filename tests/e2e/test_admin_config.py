@@ -5,7 +5,7 @@ level are all settable; every problem is reported as file:line and the daemon re
 import re
 import subprocess
 
-from adminhelp import admin_key, rules_copy, rules_state, start_with, wait_for, write_atomic
+from adminhelp import admin_key, rules_copy, rules_state, wait_for, write_atomic
 from conftest import CTL, DAEMON, ROOT, RULES, Daemon, add_key, assert_sanitizers_quiet, ctl
 
 SAMPLE = ROOT / "moderatord.conf.sample"
@@ -36,7 +36,7 @@ connection_timeout 10s
 threads 2
 """)
     keys = {r: add_key(db, r, f"{r}-c") for r in ("cms", "admin")}
-    d = start_with(Daemon(tmp_path, db, rules), ["--config", conf])
+    d = Daemon(tmp_path, db, rules).start(["--config", conf])
     d.keys = keys
     try:
         r = d.post({"text": "x" * 2000}, keys["cms"])
@@ -76,8 +76,8 @@ def test_flags_override_the_file(tmp_path):
     conf = tmp_path / "m.conf"
     conf.write_text(f"listen 127.0.0.1:1\ndb /nonexistent/x.db\nrules {RULES}\nmax_body 1K\n")
     key = add_key(db, "cms", "c")
-    d = start_with(Daemon(tmp_path, db), ["--config", conf, "--listen", "127.0.0.1:0",
-                                          "--db", db, "--max-body=4K"])
+    d = Daemon(tmp_path, db).start(["--config", conf, "--listen", "127.0.0.1:0", "--db", db,
+                                    "--max-body=4K"])
     try:
         assert d.post({"text": "x" * 2000}, key).status == 200
         assert d.post({"text": "x" * 5000}, key).status == 413
