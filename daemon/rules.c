@@ -1169,8 +1169,9 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
     strmap_put(&rs->set_ids, "@mention", 8, rs->mention_set, NULL);
     rs->sets[rs->mention_set].used = 1;
 
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    ruleset_hash *vh = ruleset_hash_new();
+    if (!vh)
+        abort();
     src_file *srcs = calloc(n_in + 1, sizeof *srcs);
     int have_policy = 0;
     for (size_t i = 0; i < n_in; i++) {
@@ -1187,20 +1188,14 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
             abort();
         memcpy(rf->content, sorted[i]->content, rf->len);
         rf->content[rf->len] = '\0';
-        EVP_DigestUpdate(md, rf->name, strlen(rf->name) + 1);
-        EVP_DigestUpdate(md, rf->content, rf->len);
-        EVP_DigestUpdate(md, "", 1);
+        ruleset_hash_file(vh, rf->name, strlen(rf->name), rf->content, rf->len);
         srcs[rs->n_files - 1].file = rf->name;
         split_lines(&srcs[rs->n_files - 1], rf->content, rf->len);
         if (strcmp(rf->name, "policy.conf") == 0)
             have_policy = 1;
     }
     free(sorted);
-    unsigned char digest[32];
-    EVP_DigestFinal_ex(md, digest, NULL);
-    EVP_MD_CTX_free(md);
-    for (int i = 0; i < 8; i++)
-        snprintf(rs->version + 2 * i, 3, "%02x", digest[i]);
+    ruleset_hash_end(vh, rs->version);
 
     /* Defaults, for a policy file that leaves something out. */
     for (int c = 0; c < CAT__COUNT; c++) {
@@ -1259,6 +1254,35 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
     diags_free(&local);
     *out = rs;
     return 0;
+}
+
+ruleset_hash *ruleset_hash_new(void)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md && !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(md);
+        md = NULL;
+    }
+    return (ruleset_hash *)md;
+}
+
+void ruleset_hash_file(ruleset_hash *h, const char *name, size_t name_len, const void *content,
+                       size_t len)
+{
+    EVP_MD_CTX *md = (EVP_MD_CTX *)h;
+    EVP_DigestUpdate(md, name, name_len);
+    EVP_DigestUpdate(md, "", 1);
+    EVP_DigestUpdate(md, content, len);
+    EVP_DigestUpdate(md, "", 1);
+}
+
+void ruleset_hash_end(ruleset_hash *h, char version[17])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    EVP_DigestFinal_ex((EVP_MD_CTX *)h, digest, NULL);
+    EVP_MD_CTX_free((EVP_MD_CTX *)h);
+    for (int i = 0; i < 8; i++)
+        snprintf(version + 2 * i, 3, "%02x", digest[i]);
 }
 
 int ruleset_build(const rule_file *files, size_t count, mod_ruleset **out, rule_diags *diags,

@@ -517,9 +517,8 @@ static int audit_rulesets(store_conn *c, store_audit_report *rep, mod_error *err
         char version[64];
         snprintf(version, sizeof version, "%s", v ? v : "");
         int announced = sqlite3_column_int(s, 1);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-            EVP_MD_CTX_free(md);
+        ruleset_hash *vh = ruleset_hash_new();
+        if (!vh) {
             sqlite3_finalize(s);
             sqlite3_finalize(f);
             return err_set(err, ERR_INTERNAL, "SHA-256 failed");
@@ -529,18 +528,12 @@ static int audit_rulesets(store_conn *c, store_audit_report *rep, mod_error *err
         while (sqlite3_step(f) == SQLITE_ROW) {
             const void *name = sqlite3_column_blob(f, 0), *content = sqlite3_column_blob(f, 1);
             int nl = sqlite3_column_bytes(f, 0), cl = sqlite3_column_bytes(f, 1);
-            EVP_DigestUpdate(md, name ? name : "", (size_t)nl);
-            EVP_DigestUpdate(md, "", 1);
-            EVP_DigestUpdate(md, content ? content : "", (size_t)cl);
-            EVP_DigestUpdate(md, "", 1);
+            ruleset_hash_file(vh, name ? name : "", (size_t)nl, content ? content : "", (size_t)cl);
             files++;
         }
         sqlite3_reset(f);
-        unsigned char dg[32];
-        char hex[65];
-        EVP_DigestFinal_ex(md, dg, NULL);
-        EVP_MD_CTX_free(md);
-        store_hex(dg, 8, hex);
+        char hex[17];
+        ruleset_hash_end(vh, hex);
         rep->versions++;
         if (!files || strcmp(hex, version) != 0)
             audit_problem(rep, 0, NULL,

@@ -88,6 +88,15 @@ typedef struct {
 } rule_file;
 const rule_file *ruleset_files(const mod_ruleset *rs, size_t *count);
 
+/* A rule set's version: the first 8 bytes, in hex, of SHA-256 over each file's name, NUL, content
+ * and NUL, in name order. The store's audit recomputes it over the kept files, so both sides use
+ * this one definition. NULL when out of memory; ruleset_hash_end frees. */
+typedef struct ruleset_hash ruleset_hash;
+ruleset_hash *ruleset_hash_new(void);
+void ruleset_hash_file(ruleset_hash *h, const char *name, size_t name_len, const void *content,
+                       size_t len);
+void ruleset_hash_end(ruleset_hash *h, char version[17]);
+
 /* Reads the rule files of dir (the ones ruleset_load reads, in name order). A file that cannot be
  * read is an error in diags. Returns 0 with *files (free with rule_files_free), or -1 (ERR_RULES)
  * when dir cannot be opened. */
