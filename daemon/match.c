@@ -295,7 +295,7 @@ typedef struct {
     scratch *s;
     const rule_def *r;
     uint32_t rule;
-    occurrence chain[32];
+    occurrence chain[RULE_MAX_ELEMS];
 } rule_eval;
 
 /* Does an occurrence of set lie around words a..b? */

@@ -243,7 +243,11 @@ typedef struct {
     int n_lines;
 } src_file;
 
-static void split_lines(src_file *sf, const char *content, size_t len)
+/* The longest line a rule file may hold, its end included: every reader's buffer has this size,
+ * so a longer line is refused when the file is split rather than cut short by a reader. */
+#define MAX_LINE 4096
+
+static void split_lines(src_file *sf, const char *content, size_t len, rule_diags *diags)
 {
     sf->text = malloc(len + 1);
     memcpy(sf->text, content, len);
@@ -263,6 +267,9 @@ static void split_lines(src_file *sf, const char *content, size_t len)
         *nl = '\0';
         if (nl > p && nl[-1] == '\r')
             nl[-1] = '\0';
+        if (strlen(p) >= MAX_LINE)
+            diags_add(diags, DIAG_ERROR, sf->file, sf->n_lines, MAX_LINE, "split it over more lines",
+                      "line is longer than %d bytes", MAX_LINE - 1);
         p = nl + 1;
         if (!*p)
             break;
@@ -337,7 +344,7 @@ static void parse_sets(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 {
     int open_set = -1;
     for (int i = 0; i < sf->n_lines; i++) {
-        char line[4096];
+        char line[MAX_LINE];
         snprintf(line, sizeof line, "%s", sf->lines[i]);
         int continuation = (line[0] == ' ' || line[0] == '\t');
         rules_strip_comment(line);
@@ -472,30 +479,32 @@ static uint32_t literal_set(mod_ruleset *rs, const char *phrase, const char *fil
     return id;
 }
 
-#define MAX_ELEMS 32
-
 /* A rule's pattern as it is read: its elements so far, the distance written since the last one,
  * and the literal words not yet made an element. */
 typedef struct {
-    rule_elem elems[MAX_ELEMS];
+    rule_elem elems[RULE_MAX_ELEMS];
     uint32_t n;
     gap_kind gap;   /* GAP_NONE: no distance written since the last element */
     uint32_t gap_n;
-    char phrase[1024];
+    char phrase[MAX_LINE];
     int phrase_col;
 } pattern;
 
 /* Appends an element, related to the previous one by the distance written before it (adjacent
- * when none was). A full pattern takes no more. */
-static void push_elem(pattern *p, uint32_t set)
+ * when none was). Returns -1 (reported) when the pattern is full. */
+static int push_elem(rule_diags *diags, const char *file, int line, int col, pattern *p,
+                     uint32_t set)
 {
-    if (p->n < MAX_ELEMS) {
-        gap_kind gap = p->n == 0 ? GAP_NONE : p->gap ? p->gap : GAP_ADJACENT;
-        p->elems[p->n] = (rule_elem){.set = set, .gap = gap, .n = p->gap_n};
-        p->n++;
+    if (p->n == RULE_MAX_ELEMS) {
+        diags_add(diags, DIAG_ERROR, file, line, col, "split the rule in two",
+                  "a pattern has at most %d elements", RULE_MAX_ELEMS);
+        return -1;
     }
+    gap_kind gap = p->n == 0 ? GAP_NONE : p->gap ? p->gap : GAP_ADJACENT;
+    p->elems[p->n++] = (rule_elem){.set = set, .gap = gap, .n = p->gap_n};
     p->gap = GAP_NONE;
     p->gap_n = 0;
+    return 0;
 }
 
 /* Makes the literal words read so far an element. Returns -1 (reported) when they are no term. */
@@ -506,13 +515,16 @@ static int flush_phrase(mod_ruleset *rs, rule_diags *diags, const char *file, in
         return 0;
     term_error te;
     uint32_t set = literal_set(rs, p->phrase, file, line, &te);
-    if (set == UINT32_MAX)
+    int rc = 0;
+    if (set == UINT32_MAX) {
         diags_add(diags, DIAG_ERROR, file, line, p->phrase_col, te.hint, "%s: \"%s\"", te.why,
                   p->phrase);
-    else if (p->n < MAX_ELEMS)
-        push_elem(p, set); /* a full pattern takes no more; the distance before it stays */
+        rc = -1;
+    } else {
+        rc = push_elem(diags, file, line, p->phrase_col, p, set);
+    }
     p->phrase[0] = '\0';
-    return set == UINT32_MAX ? -1 : 0;
+    return rc;
 }
 
 /* Where the reader is in "PATTERN [unless @SET [~N] [except @SET]]...". */
@@ -545,7 +557,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
     for (int i = 0; i < sf->n_lines; i++) {
         if (parse_example(rs, diags, sf->file, i + 1, sf->lines[i]))
             continue;
-        char line[4096];
+        char line[MAX_LINE];
         snprintf(line, sizeof line, "%s", sf->lines[i]);
         if (line[0] == ' ' || line[0] == '\t')
             continue; /* set continuation, handled in the first pass */
@@ -560,9 +572,10 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
             continue;
         }
         /* Split into whitespace-separated fields, remembering columns. */
-        char *fields[128];
-        int cols[128], nf = 0;
-        for (char *q = p; *q && nf < 128;) {
+        /* every field but the last ends in a separator: a line holds at most MAX_LINE / 2 */
+        char *fields[MAX_LINE / 2];
+        int cols[MAX_LINE / 2], nf = 0;
+        for (char *q = p; *q;) {
             q = skip_space(q);
             if (!*q)
                 break;
@@ -603,7 +616,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
         int ok = 1;
         pattern pat = {.n = 0};
         rule_part part = IN_PATTERN;
-        rule_unless unl[8];
+        rule_unless unl[RULE_MAX_GUARDS];
         uint32_t nu = 0;
         for (int f = 2; f < nf && ok; f++) {
             char *tok = fields[f];
@@ -682,9 +695,16 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                     continue;
                 }
                 if (part != IN_PATTERN) {
-                    if (part != IN_UNLESS || nu >= 8) {
+                    if (part != IN_UNLESS) {
                         diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
                                  "write: unless @set ~N", "write: unless @set ~N");
+                        ok = 0;
+                        break;
+                    }
+                    if (nu == RULE_MAX_GUARDS) {
+                        diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                                 "put the terms of two guards with the same distance in one set",
+                                 "a rule has at most %d guards", RULE_MAX_GUARDS);
                         ok = 0;
                         break;
                     }
@@ -692,9 +712,9 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                     part = IN_GUARD;
                     continue;
                 }
-                if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0)
+                if (flush_phrase(rs, diags, sf->file, i + 1, &pat) < 0 ||
+                    push_elem(diags, sf->file, i + 1, cols[f], &pat, *sid) < 0)
                     ok = 0;
-                push_elem(&pat, *sid);
                 continue;
             }
             if (part != IN_PATTERN) {
@@ -773,7 +793,7 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 {
     policy_config *pc = &rs->policy;
     for (int i = 0; i < sf->n_lines; i++) {
-        char line[1024];
+        char line[MAX_LINE];
         char *p = setting_line(rs, diags, sf, i, line, sizeof line);
         if (!p)
             continue;
@@ -835,7 +855,7 @@ static void parse_policy(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 {
     for (int i = 0; i < sf->n_lines; i++) {
-        char line[1024];
+        char line[MAX_LINE];
         char *p = setting_line(rs, diags, sf, i, line, sizeof line);
         if (!p)
             continue;
@@ -1190,7 +1210,7 @@ static int ruleset_build_at(const rule_file *in, size_t n_in, mod_ruleset **out,
         rf->content[rf->len] = '\0';
         ruleset_hash_file(vh, rf->name, strlen(rf->name), rf->content, rf->len);
         srcs[rs->n_files - 1].file = rf->name;
-        split_lines(&srcs[rs->n_files - 1], rf->content, rf->len);
+        split_lines(&srcs[rs->n_files - 1], rf->content, rf->len, diags);
         if (strcmp(rf->name, "policy.conf") == 0)
             have_policy = 1;
     }

@@ -42,6 +42,9 @@ typedef struct {
     uint32_t n;    /* words allowed between them */
 } rule_elem;
 
+#define RULE_MAX_ELEMS 32 /* elements in one pattern */
+#define RULE_MAX_GUARDS 8 /* "unless" guards on one rule */
+
 typedef struct {
     uint32_t set;
     int n;          /* within n words; -1 = anywhere in the same sentence */

@@ -385,6 +385,50 @@ static void test_error_except(void **state)
     load_free(&r);
 }
 
+/* Limits are refused, not cut short: 33 elements, 9 guards, a line over 4095 bytes. */
+static void test_error_limits(void **state)
+{
+    (void)state;
+    char rule[8192];
+    int n = snprintf(rule, sizeof rule, "long 3");
+    for (int i = 0; i < 33; i++)
+        n += snprintf(rule + n, sizeof rule - (size_t)n, " @insult ~1");
+    snprintf(rule + n - 3, sizeof rule - (size_t)n + 3, "\n"); /* drop the last " ~1" */
+    /* the 33rd @insult stands at column 8 + 32 * 11 */
+    expect_one_error("personal_attack.rules", rule, "personal_attack.rules", 1, 8 + 32 * 11,
+                     "a pattern has at most 32 elements");
+    n = snprintf(rule, sizeof rule, "guarded 3 @insult");
+    for (int i = 0; i < 9; i++)
+        n += snprintf(rule + n, sizeof rule - (size_t)n, " unless @you");
+    snprintf(rule + n, sizeof rule - (size_t)n, "\n");
+    expect_one_error("personal_attack.rules", rule, "personal_attack.rules", 1, 18 + 8 * 12 + 8,
+                     "a rule has at most 8 guards");
+    /* 32 elements and 8 guards load, and the rule fires on 32 insults in a row, not on 31 */
+    n = snprintf(rule, sizeof rule, "long 3");
+    for (int i = 0; i < 32; i++)
+        n += snprintf(rule + n, sizeof rule - (size_t)n, " @insult");
+    for (int i = 0; i < 8; i++)
+        n += snprintf(rule + n, sizeof rule - (size_t)n, " unless @you");
+    snprintf(rule + n, sizeof rule - (size_t)n, "\n");
+    load_result r = load_with("personal_attack.rules", rule);
+    assert_int_equal(r.rc, 0);
+    char text[1024] = "";
+    for (int i = 0; i < 32; i++)
+        strcat(text, i % 2 ? "moron " : "idiot ");
+    assert_true(fires(&r, text, "personal_attack.long"));
+    text[strlen(text) - strlen("moron ")] = '\0';
+    assert_false(fires(&r, text, "personal_attack.long"));
+    load_free(&r);
+    /* a line longer than 4095 bytes, even a comment, is an error at its line */
+    char *lines = malloc(5200);
+    n = snprintf(lines, 5200, "idiot 3 idiot\n# ");
+    memset(lines + n, 'x', 4100);
+    snprintf(lines + n + 4100, 5200 - (size_t)n - 4100, "\nmoron 3 moron\n");
+    expect_one_error("personal_attack.rules", lines, "personal_attack.rules", 2, 4096,
+                     "line is longer than 4095 bytes");
+    free(lines);
+}
+
 static void test_error_star_inside_word(void **state)
 {
     (void)state;
@@ -680,7 +724,7 @@ static void test_policy_values(void **state)
                      "bad strikes setting");
 }
 
-/* ---- known bugs ---- */
+/* ---- regressions: bugs that were fixed, kept so they stay fixed ---- */
 
 /* README: "@NAME += extra, terms  # add to a set defined earlier (in any file)" and lexicon.rules
  * holds "shared term sets used by the other files". Set definitions are read file by file in
@@ -722,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_error_duplicate_rule_name),
         cmocka_unit_test(test_error_bad_distance),
         cmocka_unit_test(test_error_except),
+        cmocka_unit_test(test_error_limits),
         cmocka_unit_test(test_error_star_inside_word),
         cmocka_unit_test(test_error_unknown_policy_category),
         cmocka_unit_test(test_error_block_below_hold),
