@@ -2,6 +2,7 @@
 # POST /v1/comments throughput and latency with wrk, against moderatord (temp database, real rules,
 # every verdict committed before its reply) and against bench/bare.c (libmicrohttpd answering a
 # fixed reply), alternating, ROUNDS rounds of DURATION each; prints the medians and the ratios.
+# Then the engine alone on hostile 64 KB comments against ordinary prose of the same size.
 # Environment: BUILD (default build), ROUNDS (3), DURATION (10s), THREADS (2), CONNS (64).
 set -eu
 cd "$(dirname "$0")/.."
@@ -100,3 +101,31 @@ printf '  %-11s %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms\n' bare "$B_RPS" "$B_P
 awk -v dr="$D_RPS" -v br="$B_RPS" -v d50="$D_P50" -v b50="$B_P50" -v d99="$D_P99" -v b99="$B_P99" \
     'BEGIN { printf "  ratio       throughput %.2f of bare   p50 %.1fx   p99 %.1fx\n", dr / br, d50 / b50, d99 / b99 }'
 echo "  moderatord: $D_ERR failed requests; $STORED comments committed to SQLite"
+
+# Engine worst case, one thread: comments near the 64 KB body limit written to make the matcher
+# work hardest (one long sentence of rule words, guards, mentions and spaced letters), against
+# ordinary prose of the same size. Hostile comments carry thousands of matches, so each byte costs
+# more; what the ratio shows is that it stays a small factor (linear time), not a factor of hundreds.
+line() { # TEXT-UNIT REPEAT
+    awk -v u="$1" -v n="$2" 'BEGIN { s = ""; for (i = 0; i < n; i++) s = s u; printf "{\"text\":\"%s\",\"expected\":\"hold\"}\n", s }'
+}
+{
+    line 'you idiot ' 6500
+    line 'you are not an idiot ' 3000
+    line 'muslims are vermin said ' 2600
+    line 'f u c k ' 8000
+    line 'kill yourself you moron i will hurt you ' 1500
+    line '@bob @carol idiot ' 3500
+} >"$TMP/hostile.jsonl"
+for i in 1 2 3 4 5 6; do
+    line 'The city council met on Tuesday to discuss the budget for the new library, and residents asked about parking. ' 560
+done >"$TMP/ordinary.jsonl"
+warm_mbs() {
+    "$BUILD/moderatorctl" eval "$1" --rules rules | sed -n 's/.* \([0-9.]*\) MB\/s warm.*/\1/p'
+}
+H=$(warm_mbs "$TMP/hostile.jsonl")
+O=$(warm_mbs "$TMP/ordinary.jsonl")
+echo
+echo "engine, 64 KB comments (moderatorctl eval, warm, median of 5):"
+printf '  %-11s %7.1f MB/s\n' hostile "$H" ordinary "$O"
+awk -v h="$H" -v o="$O" 'BEGIN { printf "  ratio       hostile %.2f of ordinary\n", h / o }'

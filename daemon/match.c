@@ -7,13 +7,18 @@
 
 #include "analyze.h"
 
+_Static_assert(CAT__COUNT <= 8, "eff_word.held has a bit per category");
+
 /* A word as the matcher sees it: one token, or several single letters read together (f u c k). */
 typedef struct {
     uint32_t first_tok, last_tok;
     uint32_t hit_off, n_hits;
     uint32_t reading_off; /* into scratch.text */
     uint32_t sentence;
+    uint32_t cand_eval; /* the rule evaluation whose candidates cand_head lists */
+    uint32_t cand_head; /* its candidates that start at this word: index + 1, 0 = none */
     uint8_t mention, allowed;
+    uint8_t held; /* categories whose kept match covers this word (bit per category) */
 } eff_word;
 
 typedef struct {
@@ -23,6 +28,8 @@ typedef struct {
 typedef struct {
     uint32_t rule, a, b;
     int32_t ctx_a, ctx_b; /* -1 when the rule has one element */
+    uint32_t next_same_a; /* the rule's previous candidate starting at word a: index + 1 */
+    uint32_t order;       /* position in the order found */
     uint8_t dropped;
 } candidate;
 
@@ -35,8 +42,14 @@ typedef struct {
     size_t n_text, cap_text;
     occurrence *occ;
     size_t n_occ, cap_occ;
-    uint32_t *set_head; /* set id -> first occurrence + 1 (0 = none) */
+    uint32_t *set_head; /* set id -> its latest occurrence + 1 (0 = none), while terms are found */
+    /* Then each set's occurrences side by side in by_set, by first word: rules look up the few
+     * near a word instead of walking all, so a long comment costs linear time, not quadratic. */
+    uint32_t *set_first, *set_n;
+    occurrence *by_set;
+    size_t cap_by_set;
     size_t cap_sets;
+    uint32_t n_evals; /* rule evaluations so far in this comment */
     uint32_t *touched;
     size_t n_touched, cap_touched;
     candidate *cand;
@@ -56,6 +69,9 @@ static void scratch_free(void *p)
     free(s->text);
     free(s->occ);
     free(s->set_head);
+    free(s->set_first);
+    free(s->set_n);
+    free(s->by_set);
     free(s->touched);
     free(s->cand);
     free(s);
@@ -97,14 +113,23 @@ static scratch *scratch_get(size_t n_sets)
     }
     if (s->cap_sets < n_sets) {
         free(s->set_head);
+        free(s->set_first);
+        free(s->set_n);
         s->set_head = calloc(n_sets, sizeof *s->set_head);
-        if (!s->set_head) {
+        s->set_first = calloc(n_sets, sizeof *s->set_first);
+        s->set_n = calloc(n_sets, sizeof *s->set_n);
+        if (!s->set_head || !s->set_first || !s->set_n) {
+            free(s->set_head);
+            free(s->set_first);
+            free(s->set_n);
+            s->set_head = s->set_first = s->set_n = NULL;
             s->cap_sets = 0;
             return NULL;
         }
         s->cap_sets = n_sets;
     }
     s->n_words = s->n_hits = s->n_text = s->n_occ = s->n_touched = s->n_cand = 0;
+    s->n_evals = 0;
     return s;
 }
 
@@ -123,6 +148,9 @@ static inline int add_word(scratch *s, uint32_t first, uint32_t last, uint32_t s
     w->sentence = sentence;
     w->mention = (uint8_t)mention;
     w->allowed = 0;
+    w->held = 0;
+    w->cand_eval = 0;
+    w->cand_head = 0;
     RESERVE(s->hits, s->n_hits, s->cap_hits, r->n_hits);
     for (uint32_t h = 0; h < r->n_hits; h++)
         s->hits[s->n_hits++] = r->hits[h];
@@ -230,9 +258,10 @@ static int build_words(const mod_ruleset *rs, scratch *s, const token_list *tl)
 
 static int add_occ(scratch *s, uint32_t set, uint32_t a, uint32_t b)
 {
-    /* The same set at the same span once is enough. */
-    for (uint32_t o = s->set_head[set]; o; o = s->occ[o - 1].next)
-        if (s->occ[o - 1].a == a && s->occ[o - 1].b == b)
+    /* The same set at the same span once is enough. Terms are found word by word, so a set's
+     * latest occurrences are the only ones that can start at a. */
+    for (uint32_t o = s->set_head[set]; o && s->occ[o - 1].a == a; o = s->occ[o - 1].next)
+        if (s->occ[o - 1].b == b)
             return 0;
     RESERVE(s->occ, s->n_occ, s->cap_occ, 1);
     if (!s->set_head[set]) {
@@ -241,6 +270,7 @@ static int add_occ(scratch *s, uint32_t set, uint32_t a, uint32_t b)
     }
     s->occ[s->n_occ] = (occurrence){.set = set, .a = a, .b = b, .next = s->set_head[set]};
     s->set_head[set] = (uint32_t)++s->n_occ;
+    s->set_n[set]++;
     return 0;
 }
 
@@ -280,6 +310,55 @@ static int find_terms(const mod_ruleset *rs, scratch *s)
     return 0;
 }
 
+/* Lays each set's occurrences out side by side in by_set, in the order they were found (by
+ * first word). set_n holds each set's count, and holds it again after. */
+static int index_sets(scratch *s)
+{
+    RESERVE(s->by_set, 0, s->cap_by_set, s->n_occ);
+    uint32_t at = 0;
+    for (size_t t = 0; t < s->n_touched; t++) {
+        s->set_first[s->touched[t]] = at;
+        at += s->set_n[s->touched[t]];
+        s->set_n[s->touched[t]] = 0;
+    }
+    for (size_t o = 0; o < s->n_occ; o++) {
+        uint32_t set = s->occ[o].set;
+        s->by_set[s->set_first[set] + s->set_n[set]++] = s->occ[o];
+    }
+    return 0;
+}
+
+/* The occurrences of set whose first word lies in [lo, hi], and perhaps a few more around them:
+ * indexes [*from, *to) of by_set. */
+static void occ_range(const scratch *s, uint32_t set, long lo, long hi, uint32_t *from,
+                      uint32_t *to)
+{
+    uint32_t l = s->set_first[set], r = l + s->set_n[set];
+    if (r - l <= 8) { /* the usual few: the callers test each anyway */
+        *from = l;
+        *to = r;
+        return;
+    }
+    uint32_t a = l, b = r;
+    while (a < b) { /* first with .a >= lo */
+        uint32_t m = a + (b - a) / 2;
+        if ((long)s->by_set[m].a < lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *from = a;
+    b = r;
+    while (a < b) { /* first with .a > hi */
+        uint32_t m = a + (b - a) / 2;
+        if ((long)s->by_set[m].a <= hi)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *to = a;
+}
+
 /* Words between two spans (0 when adjacent); -1 when they overlap. */
 static long span_gap(uint32_t a1, uint32_t b1, uint32_t a2, uint32_t b2)
 {
@@ -295,16 +374,35 @@ typedef struct {
     scratch *s;
     const rule_def *r;
     uint32_t rule;
+    uint32_t eval;  /* this evaluation's number in the comment, from 1 */
+    uint32_t steps; /* partial chains tried so far */
     occurrence chain[RULE_MAX_ELEMS];
 } rule_eval;
 
 /* Does an occurrence of set lie around words a..b? */
-static int inside_set(const scratch *s, uint32_t set, uint32_t a, uint32_t b)
+static int inside_set(const mod_ruleset *rs, const scratch *s, uint32_t set, uint32_t a,
+                      uint32_t b)
 {
-    for (uint32_t o = s->set_head[set]; o; o = s->occ[o - 1].next)
-        if (s->occ[o - 1].a <= a && s->occ[o - 1].b >= b)
+    uint32_t from, to;
+    occ_range(s, set, (long)b - rs->max_term_words + 1, a, &from, &to);
+    for (uint32_t i = from; i < to; i++)
+        if (s->by_set[i].a <= a && s->by_set[i].b >= b)
             return 1;
     return 0;
+}
+
+/* The first word of sentence sn, or the first of a later one: words run in sentence order. */
+static uint32_t sentence_start(const scratch *s, uint32_t sn)
+{
+    uint32_t a = 0, b = (uint32_t)s->n_words;
+    while (a < b) {
+        uint32_t m = a + (b - a) / 2;
+        if (s->words[m].sentence < sn)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
 }
 
 /* A guard counts only inside the sentence of the match, near or not: "You are a moron. No
@@ -312,16 +410,28 @@ static int inside_set(const scratch *s, uint32_t set, uint32_t a, uint32_t b)
 static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
 {
     const scratch *s = ev->s;
+    long lo = -1, hi = -1; /* the words of the match's sentences, once a guard needs them */
     for (uint32_t u = 0; u < ev->r->n_unless; u++) {
         const rule_unless *ru = &ev->r->unless[u];
-        for (uint32_t o = s->set_head[ru->set]; o; o = s->occ[o - 1].next) {
-            const occurrence *oc = &s->occ[o - 1];
+        uint32_t from, to;
+        if (ru->n >= 0) {
+            occ_range(s, ru->set, (long)a - ru->n - ev->rs->max_term_words, (long)b + ru->n + 1,
+                      &from, &to);
+        } else {
+            if (lo < 0) {
+                lo = sentence_start(s, s->words[a].sentence);
+                hi = (long)sentence_start(s, s->words[b].sentence + 1) - 1;
+            }
+            occ_range(s, ru->set, lo, hi, &from, &to);
+        }
+        for (uint32_t i = from; i < to; i++) {
+            const occurrence *oc = &s->by_set[i];
             if (s->words[oc->a].sentence != s->words[a].sentence &&
                 s->words[oc->a].sentence != s->words[b].sentence)
                 continue;
             if (ru->n >= 0 && span_gap(a, b, oc->a, oc->b) > ru->n) /* overlap (-1) counts */
                 continue;
-            if (ru->except != UINT32_MAX && inside_set(s, ru->except, oc->a, oc->b))
+            if (ru->except != UINT32_MAX && inside_set(ev->rs, s, ru->except, oc->a, oc->b))
                 continue;
             return 1;
         }
@@ -345,7 +455,7 @@ static int emit(rule_eval *ev)
     }
     if (r->n_unless && unless_blocks(ev, lo, hi))
         return 0;
-    candidate c = {.rule = ev->rule, .ctx_a = -1, .ctx_b = -1};
+    candidate c = {.rule = ev->rule, .ctx_a = -1, .ctx_b = -1, .order = (uint32_t)s->n_cand};
     if (all_adjacent) {
         c.a = lo;
         c.b = hi;
@@ -355,25 +465,53 @@ static int emit(rule_eval *ev)
         c.ctx_a = (int32_t)ev->chain[0].a;
         c.ctx_b = (int32_t)ev->chain[0].b;
     }
-    for (size_t i = 0; i < s->n_cand; i++)
-        if (s->cand[i].rule == c.rule && s->cand[i].a == c.a && s->cand[i].b == c.b)
+    /* A rule is evaluated once per comment, so its earlier candidates are this evaluation's;
+     * those starting at the same word are few. */
+    eff_word *w = &s->words[c.a];
+    if (w->cand_eval != ev->eval) {
+        w->cand_eval = ev->eval;
+        w->cand_head = 0;
+    }
+    for (uint32_t i = w->cand_head; i; i = s->cand[i - 1].next_same_a)
+        if (s->cand[i - 1].b == c.b)
             return 0;
     RESERVE(s->cand, s->n_cand, s->cap_cand, 1);
+    c.next_same_a = w->cand_head;
     s->cand[s->n_cand++] = c;
+    w->cand_head = (uint32_t)s->n_cand;
     return 0;
 }
 
-/* Extends a partial chain of element occurrences; emits every complete one. */
+/* Partial chains one rule may try in one comment. Real comments need a few dozen; a pattern
+ * with many ~N elements over a long run of its own words could otherwise need billions. */
+#define CHAIN_BUDGET 65536
+
+/* Extends a partial chain of element occurrences; emits every complete one. Returns 1 when the
+ * rule's budget is spent. */
 static int extend(rule_eval *ev, uint32_t e)
 {
     const rule_def *r = ev->r;
     if (e == r->n_elems)
         return emit(ev);
+    if (++ev->steps > CHAIN_BUDGET)
+        return 1;
     const rule_elem *el = &r->elems[e];
     const occurrence *prev = &ev->chain[e - 1];
     scratch *s = ev->s;
-    for (uint32_t o = s->set_head[el->set]; o; o = s->occ[o - 1].next) {
-        const occurrence *oc = &s->occ[o - 1];
+    /* where the next element may start: right after, within n after, or (either order)
+     * within n on either side */
+    long lo = (long)prev->b + 1, hi = (long)prev->b + 1;
+    if (el->gap == GAP_ORDERED)
+        hi += el->n;
+    else if (el->gap == GAP_WINDOW) {
+        hi += el->n;
+        lo = (long)prev->a - el->n - ev->rs->max_term_words;
+    }
+    uint32_t from, to;
+    occ_range(s, el->set, lo, hi, &from, &to);
+    /* latest first, the order the rule has always been tried in */
+    for (uint32_t i = to; i-- > from;) {
+        const occurrence *oc = &s->by_set[i];
         long gap;
         switch (el->gap) {
         case GAP_ADJACENT:
@@ -392,8 +530,9 @@ static int extend(rule_eval *ev, uint32_t e)
         if (el->gap != GAP_ADJACENT && s->words[oc->a].sentence != s->words[prev->a].sentence)
             continue;
         ev->chain[e] = *oc;
-        if (extend(ev, e + 1) < 0)
-            return -1;
+        int rc = extend(ev, e + 1);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -407,15 +546,25 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
             const rule_def *r = &rs->rules[rules->v[k]];
             /* Cheap check first: every element's set must occur somewhere. */
             uint32_t e = 1;
-            while (e < r->n_elems && s->set_head[r->elems[e].set])
+            while (e < r->n_elems && s->set_n[r->elems[e].set])
                 e++;
             if (e < r->n_elems)
                 continue;
-            rule_eval ev = {.rs = rs, .s = s, .r = r, .rule = rules->v[k]};
-            for (uint32_t o = s->set_head[set]; o; o = s->occ[o - 1].next) {
-                ev.chain[0] = s->occ[o - 1];
-                if (extend(&ev, 1) < 0)
+            rule_eval ev; /* its chain is written before it is read: not cleared */
+            ev.rs = rs;
+            ev.s = s;
+            ev.r = r;
+            ev.rule = rules->v[k];
+            ev.eval = ++s->n_evals;
+            ev.steps = 0;
+            uint32_t first = s->set_first[set];
+            for (uint32_t i = first + s->set_n[set]; i-- > first;) {
+                ev.chain[0] = s->by_set[i];
+                int rc = extend(&ev, 1);
+                if (rc < 0)
                     return -1;
+                if (rc > 0)
+                    break; /* budget spent: keep what this rule found */
             }
         }
     }
@@ -423,12 +572,16 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
 }
 
 /* Orders candidates: heavier rule first, then the wider span, then the one found first. */
-static int heavier(const mod_ruleset *rs, const candidate *x, const candidate *y)
+static int heavier_first(const void *xp, const void *yp, void *rsp)
 {
+    const mod_ruleset *rs = rsp;
+    const candidate *x = xp, *y = yp;
     double wx = rs->rules[x->rule].weight, wy = rs->rules[y->rule].weight;
     if (wx != wy)
-        return wx > wy;
-    return (x->b - x->a) > (y->b - y->a);
+        return wx > wy ? -1 : 1;
+    if (x->b - x->a != y->b - y->a)
+        return x->b - x->a > y->b - y->a ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /* Drops what the allow list covers, and, within a category, a match overlapping another that
@@ -448,28 +601,26 @@ static void prune(const mod_ruleset *rs, scratch *s)
     }
     /* Heaviest first (then widest, then first found): each keeps its words unless a heavier
      * match of its category already holds one of them. */
-    size_t n = s->n_cand;
-    for (size_t i = 1; i < n; i++) {
-        candidate key = s->cand[i];
-        size_t j = i;
-        while (j > 0 && heavier(rs, &key, &s->cand[j - 1])) {
-            s->cand[j] = s->cand[j - 1];
-            j--;
+    if (s->n_cand > 16) {
+        qsort_r(s->cand, s->n_cand, sizeof *s->cand, heavier_first, (void *)rs);
+    } else { /* the usual few: insertion sort, without qsort's set-up */
+        for (size_t i = 1; i < s->n_cand; i++) {
+            candidate key = s->cand[i];
+            size_t j = i;
+            for (; j > 0 && heavier_first(&key, &s->cand[j - 1], (void *)rs) < 0; j--)
+                s->cand[j] = s->cand[j - 1];
+            s->cand[j] = key;
         }
-        s->cand[j] = key;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < s->n_cand; i++) {
         candidate *c = &s->cand[i];
         if (c->dropped)
             continue;
-        for (size_t j = 0; j < i; j++) {
-            const candidate *d = &s->cand[j];
-            if (!d->dropped && rs->rules[d->rule].cat == rs->rules[c->rule].cat &&
-                d->a <= c->b && d->b >= c->a) {
-                c->dropped = 1;
-                break;
-            }
-        }
+        uint8_t bit = (uint8_t)(1u << rs->rules[c->rule].cat);
+        for (uint32_t w = c->a; w <= c->b && !c->dropped; w++)
+            c->dropped = (s->words[w].held & bit) != 0;
+        for (uint32_t w = c->a; w <= c->b && !c->dropped; w++)
+            s->words[w].held |= bit;
     }
 }
 
@@ -605,13 +756,15 @@ int match_rules(const mod_ruleset *rs, const mod_input *in, const token_list *tl
         rc = find_terms(rs, s);
     }
     if (rc == 0)
+        rc = index_sets(s);
+    if (rc == 0)
         rc = fire_rules(rs, s);
     if (rc == 0) {
         prune(rs, s);
         rc = materialize(rs, s, tl, in, res);
     }
     for (size_t t = 0; t < s->n_touched; t++)
-        s->set_head[s->touched[t]] = 0;
+        s->set_head[s->touched[t]] = s->set_n[s->touched[t]] = 0;
     if (rc < 0)
         return err_set(err, ERR_INTERNAL, "out of memory");
     if (res->n_matches > 1)

@@ -986,8 +986,12 @@ static void build_indexes(mod_ruleset *rs)
             }
         }
     rs->terms_by_first = calloc(rs->n_words + 1, sizeof *rs->terms_by_first);
-    for (uint32_t t = 0; t < rs->n_terms; t++)
+    rs->max_term_words = 1;
+    for (uint32_t t = 0; t < rs->n_terms; t++) {
         u32vec_push(&rs->terms_by_first[rs->terms[t].words.v[0]], t);
+        if (rs->terms[t].words.n > rs->max_term_words)
+            rs->max_term_words = rs->terms[t].words.n;
+    }
     rs->rules_by_set = calloc(rs->n_sets + 1, sizeof *rs->rules_by_set);
     for (uint32_t r = 0; r < rs->n_rules; r++)
         u32vec_push(&rs->rules_by_set[rs->rules[r].elems[0].set], r);

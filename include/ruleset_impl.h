@@ -101,6 +101,7 @@ struct mod_ruleset {
     uint32_t max_len;
     uint32_t max_prefix;       /* longest word* rule word */
     uint32_t max_join;         /* most single letters read together (f u c k) */
+    uint32_t max_term_words;   /* words in the longest term: how far an occurrence reaches */
     strmap heads;              /* first three letters of every rule word */
     vocab_speller *vocab;
 

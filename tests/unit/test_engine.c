@@ -1146,7 +1146,140 @@ static void test_ruleset_outlives_reload(void **state)
     engine_result_free(&res);
 }
 
-/* ---- known bugs ---- */
+/* Comments near the 64 KB body limit made of one long sentence of rule words: every match is
+ * found, each at its own span, guards and their exceptions still apply to each, and a set with
+ * thousands of occurrences is looked up around a word rather than walked whole. */
+static char *repeat(const char *unit, size_t times)
+{
+    size_t ul = strlen(unit);
+    char *text = malloc(ul * times + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < times; i++)
+        memcpy(text + i * ul, unit, ul);
+    text[ul * times] = '\0';
+    return text;
+}
+
+static void test_long_comments_every_match(void **state)
+{
+    (void)state;
+    char *text = repeat("you idiot ", 6000);
+    mod_result res = check(text);
+    assert_int_equal(res.verdict, VERDICT_BLOCK);
+    assert_int_equal(count_rule(&res, "personal_attack.you_insult"), 6000);
+    for (size_t i = 0; i < res.n_matches; i++) { /* in text order, one per "idiot" */
+        assert_string_equal(res.matches[i].rule, "personal_attack.you_insult");
+        assert_int_equal(res.matches[i].start, i * 10 + 4);
+        assert_int_equal(res.matches[i].end, i * 10 + 9);
+        assert_string_equal(res.matches[i].matched, "idiot");
+    }
+    engine_result_free(&res);
+    free(text);
+
+    /* the negation guard (~2) holds at every one of 3000 insults */
+    text = repeat("you are not an idiot ", 3000);
+    res = check(text);
+    assert_int_equal(count_rule(&res, "personal_attack.you_insult"), 0);
+    engine_result_free(&res);
+    free(text);
+
+    /* 5000 mentions, each with its insult */
+    text = repeat("@bob idiot ", 5000);
+    res = check(text);
+    assert_int_equal(count_rule(&res, "personal_attack.mention_insult"), 5000);
+    engine_result_free(&res);
+    free(text);
+
+    /* "said" within 8 words excuses each remark; "said" inside "i said" does not */
+    text = repeat("immigrants are vermin the minister said ", 1500);
+    res = check(text);
+    assert_int_equal(count_rule(&res, "ethnic_slur.group_dehumanize"), 0);
+    engine_result_free(&res);
+    free(text);
+    text = repeat("immigrants are vermin i said ", 2000);
+    res = check(text);
+    assert_int_equal(count_rule(&res, "ethnic_slur.group_dehumanize"), 2000);
+    engine_result_free(&res);
+    free(text);
+}
+
+/* Windows and guards at their exact edges, with sets large enough to be looked up by position:
+ * a two-word term two words before "you" is in a ~2 window, three words before is not; a guard
+ * two words after the match counts under ~2, three words after does not. */
+static size_t count_in(const mod_ruleset *rs, const char *unit, size_t times, const char *rule)
+{
+    char *text = repeat(unit, times);
+    mod_result res = check_on(rs, text, NULL, 0);
+    size_t n = count_rule(&res, rule);
+    engine_result_free(&res);
+    free(text);
+    return n;
+}
+
+static void test_long_comment_window_edges(void **state)
+{
+    (void)state;
+    char dir[64];
+    copy_fixture(dir, sizeof dir);
+    put_file(dir, "personal_attack.rules",
+             "@pair = big idiot\n"
+             "pair_you 4 @you ~2 @pair\n"
+             "you_after 4 @insult ~2 @you\n"
+             "guarded 4 @you ..0 @insult unless @negation ~2\n");
+    mod_ruleset *rs = load_dir(dir);
+    assert_int_equal(count_in(rs, "big idiot a b you. ", 20, "personal_attack.pair_you"), 20);
+    assert_int_equal(count_in(rs, "big idiot a b c you. ", 20, "personal_attack.pair_you"), 0);
+    assert_int_equal(count_in(rs, "you a b big idiot. ", 20, "personal_attack.pair_you"), 20);
+    assert_int_equal(count_in(rs, "you a b c big idiot. ", 20, "personal_attack.pair_you"), 0);
+    assert_int_equal(count_in(rs, "idiot a b you. ", 20, "personal_attack.you_after"), 20);
+    assert_int_equal(count_in(rs, "idiot a b c you. ", 20, "personal_attack.you_after"), 0);
+    assert_int_equal(count_in(rs, "you idiot a b not. ", 20, "personal_attack.guarded"), 0);
+    assert_int_equal(count_in(rs, "you idiot a b c not. ", 20, "personal_attack.guarded"), 20);
+    assert_int_equal(count_in(rs, "not a b you idiot. ", 20, "personal_attack.guarded"), 0);
+    assert_int_equal(count_in(rs, "not a b c you idiot. ", 20, "personal_attack.guarded"), 20);
+    ruleset_unref(rs);
+    remove_dir(dir);
+}
+
+/* A guard without ~N reaches its whole sentence and no further, however many of its terms that
+ * sentence holds; and a pattern of many ~N elements over a long run of its own words stops after
+ * a fixed number of partial matches but keeps the matches it found. */
+static void test_sentence_guard_and_chain_budget(void **state)
+{
+    (void)state;
+    char dir[64];
+    copy_fixture(dir, sizeof dir);
+    put_file(dir, "personal_attack.rules", "guarded 4 @insult unless @negation\n");
+    put_file(dir, "profanity.rules", /* another category: neither prunes the other's matches */
+             "chain 4 @insult ~3 @insult ~3 @insult ~3 @insult ~3 @insult ~3 @insult ~3 @insult "
+             "~3 @insult\n");
+    mod_ruleset *rs = load_dir(dir);
+    char *guarded = repeat("not idiot ", 20);
+    char text[512];
+    snprintf(text, sizeof text, "%s. moron loser", guarded);
+    mod_result res = check_on(rs, text, NULL, 0);
+    assert_int_equal(count_rule(&res, "personal_attack.guarded"), 2);
+    const mod_match *m = find(&res, "personal_attack.guarded");
+    assert_string_equal(m->text, "moron");
+    engine_result_free(&res);
+    free(guarded);
+
+    /* 8 elements, each within 3 words of the last in either order: about 7^7 partial chains
+     * from each of 3000 words */
+    char *dense = repeat("idiot ", 3000);
+    res = check_on(rs, dense, NULL, 0);
+    assert_true(count_rule(&res, "profanity.chain") >= 1);
+    engine_result_free(&res);
+    free(dense);
+    /* the budget is per rule and per comment: a short comment matches in full */
+    res = check_on(rs, "idiot moron loser idiot moron loser idiot moron", NULL, 0);
+    assert_true(find(&res, "profanity.chain") != NULL);
+    engine_result_free(&res);
+    ruleset_unref(rs);
+    remove_dir(dir);
+}
+
+/* ---- regressions: bugs that were fixed, kept so they stay fixed ---- */
 
 static void *mention_first_thread(void *arg)
 {
@@ -1372,6 +1505,9 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_empty_text),
         cmocka_unit_test(test_large_random_text),
+        cmocka_unit_test(test_long_comments_every_match),
+        cmocka_unit_test(test_long_comment_window_edges),
+        cmocka_unit_test(test_sentence_guard_and_chain_budget),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_ruleset_outlives_reload),
