@@ -722,10 +722,15 @@ static int cmp_match(const void *a, const void *b)
     return strcmp(x->rule, y->rule);
 }
 
-/* Participants named by the request (parent author, mentioned users) count like "@name". */
-static void mark_participants(scratch *s, const token_list *tl, const mod_input *in)
+/* Participants named by the request (parent author, mentioned users) count like "@name". Their
+ * names go in one map, so many participants and a long comment cost their sum, not product. */
+static int mark_participants(scratch *s, const token_list *tl, const mod_input *in)
 {
-    for (size_t p = 0; p < in->n_participants; p++) {
+    if (!in->n_participants)
+        return 0;
+    strmap names = {0};
+    int rc = 0;
+    for (size_t p = 0; p < in->n_participants && rc == 0; p++) {
         const char *given = in->participants[p];
         while (given && *given == '@')
             given++; /* "@bob" names the same person as "bob" */
@@ -733,15 +738,19 @@ static void mark_participants(scratch *s, const token_list *tl, const mod_input 
         if (!name)
             continue;
         char *save = NULL;
-        for (char *part = strtok_r(name, " ", &save); part; part = strtok_r(NULL, " ", &save)) {
-            if (strlen(part) < 2)
-                continue;
-            for (size_t w = 0; w < s->n_words; w++)
-                if (strcmp(word_reading_text(s, tl, &s->words[w]), part) == 0)
-                    s->words[w].mention = 1;
-        }
+        for (char *part = strtok_r(name, " ", &save); part && rc == 0;
+             part = strtok_r(NULL, " ", &save))
+            if (strlen(part) >= 2 && !strmap_put(&names, part, strlen(part), 1, NULL))
+                rc = -1;
         free(name);
     }
+    for (size_t w = 0; w < s->n_words && rc == 0 && names.count; w++) {
+        const char *rd = word_reading_text(s, tl, &s->words[w]);
+        if (strmap_get(&names, rd, strlen(rd)))
+            s->words[w].mention = 1;
+    }
+    strmap_free(&names);
+    return rc;
 }
 
 int match_rules(const mod_ruleset *rs, const mod_input *in, const token_list *tl,
@@ -751,10 +760,10 @@ int match_rules(const mod_ruleset *rs, const mod_input *in, const token_list *tl
     if (!s)
         return err_set(err, ERR_INTERNAL, "out of memory");
     int rc = build_words(rs, s, tl);
-    if (rc == 0) {
-        mark_participants(s, tl, in);
+    if (rc == 0)
+        rc = mark_participants(s, tl, in);
+    if (rc == 0)
         rc = find_terms(rs, s);
-    }
     if (rc == 0)
         rc = index_sets(s);
     if (rc == 0)

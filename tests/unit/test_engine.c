@@ -1190,6 +1190,34 @@ static void test_long_comments_every_match(void **state)
     engine_result_free(&res);
     free(text);
 
+    /* 3000 participants named by the request, each called an idiot once */
+    enum { N_PARTS = 3000 };
+    char **parts = malloc(N_PARTS * sizeof *parts);
+    char *long_text = malloc(N_PARTS * 32);
+    assert_non_null(parts);
+    assert_non_null(long_text);
+    size_t at = 0;
+    for (int i = 0; i < N_PARTS; i++) {
+        /* names of consonants only: digits could read as letters ("455" as "ass") */
+        static const char cons[] = "bcdfghjklmnpqrstvwxz";
+        char name[16] = "member";
+        for (int v = i, k = 6; k < 10; v /= 20, k++)
+            name[k] = cons[v % 20];
+        parts[i] = strdup(name);
+        assert_non_null(parts[i]);
+        at += (size_t)sprintf(long_text + at, "%s is an idiot. ", name);
+    }
+    res = check_on(g_rs, long_text, (const char *const *)parts, N_PARTS);
+    assert_int_equal(count_rule(&res, "personal_attack.mention_insult"), N_PARTS);
+    engine_result_free(&res);
+    res = check_on(g_rs, long_text, (const char *const *)parts, 10); /* only the first ten */
+    assert_int_equal(count_rule(&res, "personal_attack.mention_insult"), 10);
+    engine_result_free(&res);
+    for (int i = 0; i < N_PARTS; i++)
+        free(parts[i]);
+    free(parts);
+    free(long_text);
+
     /* "said" within 8 words excuses each remark; "said" inside "i said" does not */
     text = repeat("immigrants are vermin the minister said ", 1500);
     res = check(text);
