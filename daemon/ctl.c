@@ -263,20 +263,10 @@ static int ctl_check(const char *rules, int argc, char **argv)
         in.len = len;
     }
 
-    mod_ruleset *rs = NULL;
-    rule_diags diags = {0};
     int rc = 1;
-    if (ruleset_load(rules, &rs, &diags, &err) != 0) {
-        for (size_t i = 0; i < diags.count; i++) {
-            char *line = diag_format(&diags.items[i]);
-            if (line)
-                fprintf(stderr, "%s\n", line);
-            free(line);
-        }
-        if (diags_errors(&diags) == 0)
-            fprintf(stderr, "moderatorctl: %s: %s\n", rules, err.message);
+    mod_ruleset *rs = ctl_load_rules(rules);
+    if (!rs)
         goto out;
-    }
     mod_result res;
     memset(&res, 0, sizeof res);
     if (engine_check(rs, &in, &res, &err) != 0) {
@@ -294,7 +284,6 @@ static int ctl_check(const char *rules, int argc, char **argv)
     engine_result_free(&res);
     rc = 0;
 out:
-    diags_free(&diags);
     if (rs)
         ruleset_unref(rs);
     api_comment_free(&c);

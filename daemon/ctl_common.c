@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "reload.h"
 
 static config ctl_cfg; /* the daemon's settings; config_file is NULL when none was read */
 
@@ -38,6 +39,26 @@ const char *ctl_settings_thresholds(const char *dir)
     return c->config_file && c->thresholds && *c->thresholds && c->rules && !strcmp(dir, c->rules)
                ? c->thresholds
                : NULL;
+}
+
+mod_ruleset *ctl_load_rules(const char *dir)
+{
+    reload_config cfg = {.rules_dir = dir, .thresholds = ctl_settings_thresholds(dir)};
+    mod_ruleset *rs = NULL;
+    rule_diags d = {0};
+    mod_error err = {0};
+    if (reload_build(&cfg, 0, &rs, &d, &err) != 0) {
+        for (size_t i = 0; i < d.count; i++) {
+            char *line = diag_format(&d.items[i]);
+            fprintf(stderr, "%s\n", line ? line : "?");
+            free(line);
+        }
+        if (diags_errors(&d) == 0)
+            fprintf(stderr, "moderatorctl: %s: %s\n", dir, err.message);
+        rs = NULL;
+    }
+    diags_free(&d);
+    return rs;
 }
 
 int ctl_open_db(const char *db, store **st)

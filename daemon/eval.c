@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl_common.h"
 #include "engine.h"
 
 typedef struct {
@@ -86,22 +87,6 @@ static void free_rows(eval_row *rows, size_t n)
         free(rows[i].expected);
     }
     free(rows);
-}
-
-static mod_ruleset *load_rules(const char *dir)
-{
-    mod_ruleset *rs = NULL;
-    rule_diags d = {0};
-    mod_error err = {0};
-    if (ruleset_load(dir, &rs, &d, &err) < 0) {
-        for (size_t i = 0; i < d.count; i++) {
-            char *s = diag_format(&d.items[i]);
-            fprintf(stderr, "%s\n", s ? s : "?");
-            free(s);
-        }
-    }
-    diags_free(&d);
-    return rs;
 }
 
 typedef struct {
@@ -209,7 +194,7 @@ int ctl_eval(const char *rules_dir, int argc, char **argv)
     eval_row *rows = read_rows(file, &n);
     if (!rows)
         return 1;
-    mod_ruleset *rs = load_rules(rules_dir);
+    mod_ruleset *rs = ctl_load_rules(rules_dir);
     if (!rs) {
         free_rows(rows, n);
         return 1;
@@ -293,7 +278,7 @@ int ctl_eval(const char *rules_dir, int argc, char **argv)
 
     int rc = 0;
     if (compare) {
-        mod_ruleset *rs2 = load_rules(compare);
+        mod_ruleset *rs2 = ctl_load_rules(compare);
         if (!rs2) {
             rc = 1;
         } else {
@@ -420,7 +405,7 @@ int ctl_cases(const char *rules_dir, int argc, char **argv)
             rules_dir = argv[++i];
             continue;
         }
-        if (!rs && !(rs = load_rules(rules_dir)))
+        if (!rs && !(rs = ctl_load_rules(rules_dir)))
             return 1;
         DIR *d = opendir(argv[i]);
         if (!d) {
@@ -451,7 +436,7 @@ int ctl_cases(const char *rules_dir, int argc, char **argv)
 
 int ctl_rules_test(const char *rules_dir)
 {
-    mod_ruleset *rs = load_rules(rules_dir);
+    mod_ruleset *rs = ctl_load_rules(rules_dir);
     if (!rs)
         return 1;
     size_t n;

@@ -17,6 +17,10 @@ int ctl_read_settings(const char *path, const char **db, const char **rules);
 /* The settings' thresholds file when dir is the settings' rules directory, else NULL: thresholds
  * belong to the rules the daemon uses, not to another directory given here. */
 const char *ctl_settings_thresholds(const char *dir);
+/* Loads the rules in dir as the daemon does: with the settings' thresholds file in place of
+ * policy.conf when dir is the settings' rules directory. Prints every problem and returns NULL
+ * when they do not load. */
+struct mod_ruleset *ctl_load_rules(const char *dir);
 /* Opens the database at db; prints the reason and returns -1 when it cannot. */
 int ctl_open_db(const char *db, store **st);
 /* "moderatorctl:$USER": who acted, for the audit trail. */

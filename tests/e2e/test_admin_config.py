@@ -44,6 +44,13 @@ threads 2
         r = d.post({"text": "you are an idiot"}, keys["cms"])
         assert r.status == 200 and r.json["verdict"] == "block"
         assert r.json["thresholds"]["personal_attack"] == {"hold": 2, "block": 3}
+        # moderatorctl scores with the same thresholds; another rules directory keeps its own.
+        for extra, verdict, pa in (([], "block", "2/3"), (["--rules", RULES], "hold", "3/8")):
+            p = subprocess.run([str(CTL), "--config", str(conf), *map(str, extra), "check"],
+                               input="you are an idiot", capture_output=True, text=True,
+                               timeout=120)
+            assert p.returncode == 0, p.stderr
+            assert f"verdict: {verdict}" in p.stdout and f"personal_attack {pa}" in p.stdout, p.stdout
         s = rules_state(d, keys["admin"])
         assert s["thresholds_file"] == str(thresholds) and s["watching"] is True
         assert s["thresholds"]["personal_attack"]["block"] == 3
