@@ -4,6 +4,7 @@
 #include "reload.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
@@ -307,28 +308,12 @@ static int reload_drain_inotify(reloader *r)
     return relevant;
 }
 
-/* JSON string for an event (the store's events are JSON objects): escapes as jansson would. */
-static void reload_json_str(char *out, size_t size, const char *s)
+/* An event's data as compact JSON, keys in the order given; NULL when out of memory. */
+static char *reload_event_json(json_t *obj)
 {
-    size_t o = 0;
-    if (size < 3) {
-        if (size)
-            out[0] = '\0';
-        return;
-    }
-    out[o++] = '"';
-    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c && o + 8 < size; c++) {
-        if (*c == '"' || *c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)*c;
-        } else if (*c < 0x20) {
-            o += (size_t)snprintf(out + o, size - o, "\\u%04x", *c);
-        } else {
-            out[o++] = (char)*c;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
+    char *out = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(obj);
+    return out;
 }
 
 /* Keeps rs's files in the store with a "reload" event describing the attempt. */
@@ -338,19 +323,17 @@ static int reload_record(reloader *r, const mod_ruleset *rs, const reload_result
     char *files = api_ruleset_files_json(rs, err);
     if (!files)
         return -1;
-    char trig[64], actor[300], data[1024];
-    reload_json_str(trig, sizeof trig, res->trigger);
-    reload_json_str(actor, sizeof actor, res->actor);
-    snprintf(data, sizeof data,
-             "{\"ok\":true,\"trigger\":%s,\"by\":%s,\"version\":\"%s\",\"previous\":%s%s%s,"
-             "\"rules\":{\"%s\":%zu,\"%s\":%zu,\"%s\":%zu},\"examples_failed\":%ld}",
-             trig, actor, ruleset_version(rs), res->previous[0] ? "\"" : "",
-             res->previous[0] ? res->previous : "null", res->previous[0] ? "\"" : "",
-             category_name(CAT_PROFANITY), ruleset_rule_count(rs, CAT_PROFANITY),
-             category_name(CAT_PERSONAL_ATTACK), ruleset_rule_count(rs, CAT_PERSONAL_ATTACK),
-             category_name(CAT_ETHNIC_SLUR), ruleset_rule_count(rs, CAT_ETHNIC_SLUR),
-             res->examples_failed);
-    int rc = store_ruleset_record(r->st, ruleset_version(rs), files, res->actor, data, err);
+    char *data = reload_event_json(json_pack(
+        "{s:b, s:s, s:s, s:s, s:s?, s:{s:I, s:I, s:I}, s:I}", "ok", 1, "trigger", res->trigger,
+        "by", res->actor, "version", ruleset_version(rs), "previous",
+        res->previous[0] ? res->previous : NULL, "rules", category_name(CAT_PROFANITY),
+        (json_int_t)ruleset_rule_count(rs, CAT_PROFANITY), category_name(CAT_PERSONAL_ATTACK),
+        (json_int_t)ruleset_rule_count(rs, CAT_PERSONAL_ATTACK), category_name(CAT_ETHNIC_SLUR),
+        (json_int_t)ruleset_rule_count(rs, CAT_ETHNIC_SLUR), "examples_failed",
+        (json_int_t)res->examples_failed));
+    int rc = data ? store_ruleset_record(r->st, ruleset_version(rs), files, res->actor, data, err)
+                  : err_set(err, ERR_INTERNAL, "out of memory");
+    free(data);
     free(files);
     return rc;
 }
@@ -358,16 +341,15 @@ static int reload_record(reloader *r, const mod_ruleset *rs, const reload_result
 /* A failed attempt goes into the chain too: someone tried to change the rules. */
 static void reload_record_failure(reloader *r, const reload_result *res)
 {
-    char trig[64], actor[300], msg[900], data[1400];
-    reload_json_str(trig, sizeof trig, res->trigger);
-    reload_json_str(actor, sizeof actor, res->actor);
-    reload_json_str(msg, sizeof msg, res->error);
-    snprintf(data, sizeof data,
-             "{\"ok\":false,\"trigger\":%s,\"by\":%s,\"live\":\"%s\",\"error\":%s}", trig, actor,
-             res->version, msg);
+    char *data = reload_event_json(json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 0, "trigger",
+                                             res->trigger, "by", res->actor, "live", res->version,
+                                             "error", res->error ? res->error : ""));
     mod_error err = {0};
-    if (store_event_add(r->st, "reload", NULL, res->actor, data, NULL, &err) != 0)
+    if (!data)
+        err_set(&err, ERR_INTERNAL, "out of memory");
+    if (!data || store_event_add(r->st, "reload", NULL, res->actor, data, NULL, &err) != 0)
         log_at(LOGL_ERROR, "rules: cannot record the failed reload: %s", err.message);
+    free(data);
 }
 
 /* One attempt: build, keep, swap. Runs on the reload thread (or in reload_start). */
