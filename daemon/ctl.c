@@ -59,6 +59,15 @@ static int ctl_key_add(const char *db, int argc, char **argv)
         fprintf(stderr, "moderatorctl: key add needs --role cms|moderator|admin\n");
         return 2;
     }
+    /* The name is the actor in every event the key causes, and events are JSON text. */
+    int name_ok = !name || utf8_valid(name, strlen(name));
+    for (const char *c = name; name_ok && c && *c; c++)
+        name_ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
+    if (!name_ok) {
+        fprintf(stderr, "moderatorctl: key add: a key's name is UTF-8 text without control "
+                        "characters\n");
+        return 2;
+    }
     char defname[64];
     if (!name) {
         /* Every key has a name (it is the actor in the audit trail); make one up. */

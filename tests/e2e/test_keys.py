@@ -45,5 +45,11 @@ def test_key_add_prints_key_last_and_rejects_bad_role(env):
     assert out[-1].startswith("mk_") and len(out[-1]) > 40
     bad = ctl(env.db, "key", "add", "--role", "root", "--name", "x", check=False)
     assert bad.returncode != 0 and "role" in bad.stderr
+    # the name is the actor in JSON events: not UTF-8 (byte 0xff) or a control character is refused
+    before = ctl(env.db, "key", "list").stdout
+    for name in ("bad\udcffname", "tab\there"):
+        bad = ctl(env.db, "key", "add", "--role", "admin", "--name", name, check=False)
+        assert bad.returncode == 2 and "UTF-8 text without control characters" in bad.stderr
+    assert ctl(env.db, "key", "list").stdout == before
     missing = ctl(env.db, "key", "revoke", "no-such-key", check=False)
     assert missing.returncode != 0
