@@ -1160,6 +1160,17 @@ static char *repeat(const char *unit, size_t times)
     return text;
 }
 
+/* How often rule fires on unit written times over. */
+static size_t count_in(const mod_ruleset *rs, const char *unit, size_t times, const char *rule)
+{
+    char *text = repeat(unit, times);
+    mod_result res = check_on(rs, text, NULL, 0);
+    size_t n = count_rule(&res, rule);
+    engine_result_free(&res);
+    free(text);
+    return n;
+}
+
 static void test_long_comments_every_match(void **state)
 {
     (void)state;
@@ -1177,18 +1188,10 @@ static void test_long_comments_every_match(void **state)
     free(text);
 
     /* the negation guard (~2) holds at every one of 3000 insults */
-    text = repeat("you are not an idiot ", 3000);
-    res = check(text);
-    assert_int_equal(count_rule(&res, "personal_attack.you_insult"), 0);
-    engine_result_free(&res);
-    free(text);
-
+    assert_int_equal(count_in(g_rs, "you are not an idiot ", 3000, "personal_attack.you_insult"),
+                     0);
     /* 5000 mentions, each with its insult */
-    text = repeat("@bob idiot ", 5000);
-    res = check(text);
-    assert_int_equal(count_rule(&res, "personal_attack.mention_insult"), 5000);
-    engine_result_free(&res);
-    free(text);
+    assert_int_equal(count_in(g_rs, "@bob idiot ", 5000, "personal_attack.mention_insult"), 5000);
 
     /* 3000 participants named by the request, each called an idiot once */
     enum { N_PARTS = 3000 };
@@ -1219,31 +1222,17 @@ static void test_long_comments_every_match(void **state)
     free(long_text);
 
     /* "said" within 8 words excuses each remark; "said" inside "i said" does not */
-    text = repeat("immigrants are vermin the minister said ", 1500);
-    res = check(text);
-    assert_int_equal(count_rule(&res, "ethnic_slur.group_dehumanize"), 0);
-    engine_result_free(&res);
-    free(text);
-    text = repeat("immigrants are vermin i said ", 2000);
-    res = check(text);
-    assert_int_equal(count_rule(&res, "ethnic_slur.group_dehumanize"), 2000);
-    engine_result_free(&res);
-    free(text);
+    assert_int_equal(count_in(g_rs, "immigrants are vermin the minister said ", 1500,
+                              "ethnic_slur.group_dehumanize"),
+                     0);
+    assert_int_equal(
+        count_in(g_rs, "immigrants are vermin i said ", 2000, "ethnic_slur.group_dehumanize"),
+        2000);
 }
 
 /* Windows and guards at their exact edges, with sets large enough to be looked up by position:
  * a two-word term two words before "you" is in a ~2 window, three words before is not; a guard
  * two words after the match counts under ~2, three words after does not. */
-static size_t count_in(const mod_ruleset *rs, const char *unit, size_t times, const char *rule)
-{
-    char *text = repeat(unit, times);
-    mod_result res = check_on(rs, text, NULL, 0);
-    size_t n = count_rule(&res, rule);
-    engine_result_free(&res);
-    free(text);
-    return n;
-}
-
 static void test_long_comment_window_edges(void **state)
 {
     (void)state;
