@@ -54,16 +54,6 @@ int ctl_admin_command(int argc, char **argv)
             !strcmp(argv[1], "versions") || !strcmp(argv[1], "show"));
 }
 
-static void ctl_print_diags(const rule_diags *d, FILE *f)
-{
-    for (size_t i = 0; i < d->count; i++) {
-        char *s = diag_format(&d->items[i]);
-        if (s)
-            fprintf(f, "%s\n", s);
-        free(s);
-    }
-}
-
 /* ---- rules lint ---- */
 
 static int ctl_rules_lint(const char *rules, int argc, char **argv)
@@ -93,7 +83,7 @@ static int ctl_rules_lint(const char *rules, int argc, char **argv)
     rule_diags d = {0};
     mod_error err = {0};
     int rc = reload_build(&cfg, 1, &rs, &d, &err);
-    ctl_print_diags(&d, stdout);
+    diags_print(&d, stdout);
     size_t errors = diags_errors(&d), warnings = d.count - errors;
     if (rc != 0 && errors == 0) {
         printf("%s: %s\n", dir, err.message);
@@ -128,7 +118,7 @@ static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
         rule_diags d = {0};
         mod_ruleset *rs = NULL;
         if (reload_build(&cfg, 0, &rs, &d, &err) != 0) {
-            ctl_print_diags(&d, stderr);
+            diags_print(&d, stderr);
             fprintf(stderr, "moderatorctl: %s: the rules do not load\n", what);
         }
         diags_free(&d);

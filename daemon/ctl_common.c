@@ -48,11 +48,7 @@ mod_ruleset *ctl_load_rules(const char *dir)
     rule_diags d = {0};
     mod_error err = {0};
     if (reload_build(&cfg, 0, &rs, &d, &err) != 0) {
-        for (size_t i = 0; i < d.count; i++) {
-            char *line = diag_format(&d.items[i]);
-            fprintf(stderr, "%s\n", line ? line : "?");
-            free(line);
-        }
+        diags_print(&d, stderr);
         if (diags_errors(&d) == 0)
             fprintf(stderr, "moderatorctl: %s: %s\n", dir, err.message);
         rs = NULL;

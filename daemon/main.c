@@ -27,13 +27,7 @@ static mod_ruleset *main_load_rules(const reload_config *rc, int lint, FILE *out
     rule_diags diags = {0};
     mod_error err = {0};
     int rc_load = reload_build(rc, lint, &rs, &diags, &err);
-    for (size_t i = 0; i < diags.count; i++) {
-        char *line = diag_format(&diags.items[i]);
-        if (line) {
-            fprintf(out, "%s\n", line);
-            free(line);
-        }
-    }
+    diags_print(&diags, out);
     if (rc_load != 0 && diags_errors(&diags) == 0)
         fprintf(out, "%s: %s\n", rc->rules_dir, err.message); /* e.g. the directory is missing */
     diags_free(&diags);

@@ -92,6 +92,15 @@ char *diag_format(const rule_diag *d)
     return n < 0 ? NULL : s;
 }
 
+void diags_print(const rule_diags *d, FILE *f)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        char *line = diag_format(&d->items[i]);
+        fprintf(f, "%s\n", line ? line : "(out of memory)");
+        free(line);
+    }
+}
+
 void diags_first_error(const rule_diags *d, mod_error *err)
 {
     for (size_t i = 0; i < d->count; i++)

@@ -3,6 +3,7 @@
 #define MODERATORD_RULESET_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -35,6 +36,8 @@ void diags_add(rule_diags *d, diag_severity sev, const char *file, int line, int
 size_t diags_errors(const rule_diags *d);
 /* Formats one diagnostic as "file:line:col: error: message (hint)". Caller frees. */
 char *diag_format(const rule_diag *d);
+/* Writes every diagnostic of d to f, one formatted line each. */
+void diags_print(const rule_diags *d, FILE *f);
 /* Sets err (ERR_RULES) to the first error of d, formatted; leaves err alone when d has none. */
 void diags_first_error(const rule_diags *d, mod_error *err);
 
