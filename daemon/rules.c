@@ -271,14 +271,18 @@ static void split_lines(src_file *sf, const char *content, size_t len, rule_diag
         }
         sf->lines[sf->n_lines++] = p;
         char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        *nl = '\0';
-        if (nl > p && nl[-1] == '\r')
-            nl[-1] = '\0';
-        if (strlen(p) >= MAX_LINE)
+        if (nl) {
+            *nl = '\0';
+            if (nl > p && nl[-1] == '\r')
+                nl[-1] = '\0';
+        }
+        if (strlen(p) >= MAX_LINE) { /* the last line too, with or without its newline */
             diags_add(diags, DIAG_ERROR, sf->file, sf->n_lines, MAX_LINE, "split it over more lines",
                       "line is longer than %d bytes", MAX_LINE - 1);
+            *p = '\0'; /* readers see nothing of it rather than a cut-short part */
+        }
+        if (!nl)
+            break;
         p = nl + 1;
         if (!*p)
             break;

@@ -426,6 +426,12 @@ static void test_error_limits(void **state)
     snprintf(lines + n + 4100, 5200 - (size_t)n - 4100, "\nmoron 3 moron\n");
     expect_one_error("personal_attack.rules", lines, "personal_attack.rules", 2, 4096,
                      "line is longer than 4095 bytes");
+    /* and the last line, without its newline */
+    n = snprintf(lines, 5200, "idiot 3 idiot\nmoron 3 ");
+    memset(lines + n, 'x', 4100);
+    lines[n + 4100] = '\0';
+    expect_one_error("personal_attack.rules", lines, "personal_attack.rules", 2, 4096,
+                     "line is longer than 4095 bytes");
     free(lines);
 }
 
