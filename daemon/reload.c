@@ -308,11 +308,19 @@ static int reload_drain_inotify(reloader *r)
     return relevant;
 }
 
-/* An event's data as compact JSON, keys in the order given; NULL when out of memory. */
-static char *reload_event_json(json_t *obj)
+/* An event's data packed by json_pack's fmt, as compact JSON with keys in the order given. NULL
+ * with the reason in err when it cannot be (text that is not UTF-8, or no memory). */
+static char *reload_event_json(mod_error *err, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    json_error_t jerr;
+    json_t *obj = json_vpack_ex(&jerr, 0, fmt, ap);
+    va_end(ap);
     char *out = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(obj);
+    if (!out)
+        err_set(err, ERR_INTERNAL, "cannot encode the event: %s", obj ? "out of memory" : jerr.text);
     return out;
 }
 
@@ -323,16 +331,16 @@ static int reload_record(reloader *r, const mod_ruleset *rs, const reload_result
     char *files = api_ruleset_files_json(rs, err);
     if (!files)
         return -1;
-    char *data = reload_event_json(json_pack(
-        "{s:b, s:s, s:s, s:s, s:s?, s:{s:I, s:I, s:I}, s:I}", "ok", 1, "trigger", res->trigger,
-        "by", res->actor, "version", ruleset_version(rs), "previous",
+    char *data = reload_event_json(
+        err, "{s:b, s:s, s:s, s:s, s:s?, s:{s:I, s:I, s:I}, s:I}", "ok", 1, "trigger",
+        res->trigger, "by", res->actor, "version", ruleset_version(rs), "previous",
         res->previous[0] ? res->previous : NULL, "rules", category_name(CAT_PROFANITY),
         (json_int_t)ruleset_rule_count(rs, CAT_PROFANITY), category_name(CAT_PERSONAL_ATTACK),
         (json_int_t)ruleset_rule_count(rs, CAT_PERSONAL_ATTACK), category_name(CAT_ETHNIC_SLUR),
         (json_int_t)ruleset_rule_count(rs, CAT_ETHNIC_SLUR), "examples_failed",
-        (json_int_t)res->examples_failed));
+        (json_int_t)res->examples_failed);
     int rc = data ? store_ruleset_record(r->st, ruleset_version(rs), files, res->actor, data, err)
-                  : err_set(err, ERR_INTERNAL, "out of memory");
+                  : -1;
     free(data);
     free(files);
     return rc;
@@ -341,12 +349,10 @@ static int reload_record(reloader *r, const mod_ruleset *rs, const reload_result
 /* A failed attempt goes into the chain too: someone tried to change the rules. */
 static void reload_record_failure(reloader *r, const reload_result *res)
 {
-    char *data = reload_event_json(json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 0, "trigger",
-                                             res->trigger, "by", res->actor, "live", res->version,
-                                             "error", res->error ? res->error : ""));
     mod_error err = {0};
-    if (!data)
-        err_set(&err, ERR_INTERNAL, "out of memory");
+    char *data = reload_event_json(&err, "{s:b, s:s, s:s, s:s, s:s}", "ok", 0, "trigger",
+                                   res->trigger, "by", res->actor, "live", res->version, "error",
+                                   res->error ? res->error : "");
     if (!data || store_event_add(r->st, "reload", NULL, res->actor, data, NULL, &err) != 0)
         log_at(LOGL_ERROR, "rules: cannot record the failed reload: %s", err.message);
     free(data);
