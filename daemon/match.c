@@ -15,8 +15,7 @@ typedef struct {
     uint32_t hit_off, n_hits;
     uint32_t reading_off; /* into scratch.text */
     uint32_t sentence;
-    uint32_t cand_eval; /* the rule evaluation whose candidates cand_head lists */
-    uint32_t cand_head; /* its candidates that start at this word: index + 1, 0 = none */
+    uint32_t cand_head; /* the rule being tried: its candidates that start here, index + 1 */
     uint8_t mention, allowed;
     uint8_t held; /* categories whose kept match covers this word (bit per category) */
 } eff_word;
@@ -49,7 +48,6 @@ typedef struct {
     occurrence *by_set;
     size_t cap_by_set;
     size_t cap_sets;
-    uint32_t n_evals; /* rule evaluations so far in this comment */
     uint32_t *touched;
     size_t n_touched, cap_touched;
     candidate *cand;
@@ -129,7 +127,6 @@ static scratch *scratch_get(size_t n_sets)
         s->cap_sets = n_sets;
     }
     s->n_words = s->n_hits = s->n_text = s->n_occ = s->n_touched = s->n_cand = 0;
-    s->n_evals = 0;
     return s;
 }
 
@@ -149,7 +146,6 @@ static inline int add_word(scratch *s, uint32_t first, uint32_t last, uint32_t s
     w->mention = (uint8_t)mention;
     w->allowed = 0;
     w->held = 0;
-    w->cand_eval = 0;
     w->cand_head = 0;
     RESERVE(s->hits, s->n_hits, s->cap_hits, r->n_hits);
     for (uint32_t h = 0; h < r->n_hits; h++)
@@ -374,7 +370,6 @@ typedef struct {
     scratch *s;
     const rule_def *r;
     uint32_t rule;
-    uint32_t eval;  /* this evaluation's number in the comment, from 1 */
     uint32_t steps; /* partial chains tried so far */
     occurrence chain[RULE_MAX_ELEMS];
 } rule_eval;
@@ -465,13 +460,9 @@ static int emit(rule_eval *ev)
         c.ctx_a = (int32_t)ev->chain[0].a;
         c.ctx_b = (int32_t)ev->chain[0].b;
     }
-    /* A rule is evaluated once per comment, so its earlier candidates are this evaluation's;
-     * those starting at the same word are few. */
+    /* A rule is tried once per comment, so its earlier candidates are this rule's; those
+     * starting at the same word are few. */
     eff_word *w = &s->words[c.a];
-    if (w->cand_eval != ev->eval) {
-        w->cand_eval = ev->eval;
-        w->cand_head = 0;
-    }
     for (uint32_t i = w->cand_head; i; i = s->cand[i - 1].next_same_a)
         if (s->cand[i - 1].b == c.b)
             return 0;
@@ -555,8 +546,8 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
             ev.s = s;
             ev.r = r;
             ev.rule = rules->v[k];
-            ev.eval = ++s->n_evals;
             ev.steps = 0;
+            size_t first_cand = s->n_cand;
             uint32_t first = s->set_first[set];
             for (uint32_t i = first + s->set_n[set]; i-- > first;) {
                 ev.chain[0] = s->by_set[i];
@@ -566,6 +557,8 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
                 if (rc > 0)
                     break; /* budget spent: keep what this rule found */
             }
+            for (size_t c = first_cand; c < s->n_cand; c++) /* ready for the next rule */
+                s->words[s->cand[c].a].cand_head = 0;
         }
     }
     return 0;
