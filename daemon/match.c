@@ -738,9 +738,15 @@ static int mark_participants(scratch *s, const token_list *tl, const mod_input *
         free(name);
     }
     for (size_t w = 0; w < s->n_words && rc == 0 && names.count; w++) {
-        const char *rd = word_reading_text(s, tl, &s->words[w]);
-        if (strmap_get(&names, rd, strlen(rd)))
-            s->words[w].mention = 1;
+        eff_word *ew = &s->words[w];
+        const char *rd = word_reading_text(s, tl, ew);
+        /* a handle is matched as written too: "user455" must not have to read as "userass" */
+        const norm_token *t = &tl->toks[ew->first_tok];
+        const char *as_written = token_text(tl, t) + ((t->flags & TOK_AT) != 0);
+        if (strmap_get(&names, rd, strlen(rd)) ||
+            (ew->first_tok == ew->last_tok && as_written != rd &&
+             strmap_get(&names, as_written, strlen(as_written))))
+            ew->mention = 1;
     }
     strmap_free(&names);
     return rc;

@@ -730,6 +730,19 @@ static void test_participants(void **state)
     assert_int_equal(res.n_matches, 0);
     engine_result_free(&res);
 
+    /* a name with digits is matched as written, not as its leetspeak reading ("455" reads "ass") */
+    static const char *const handles[] = {"user455", "k1ng"};
+    text = "user455 is an idiot";
+    res = check_on(g_rs, text, handles, 2);
+    m = must_find(text, &res, "personal_attack.mention_insult");
+    assert_string_equal(m->ctx_text, "user455");
+    engine_result_free(&res);
+    text = "k1ng is a moron";
+    res = check_on(g_rs, text, handles, 2);
+    m = must_find(text, &res, "personal_attack.mention_insult");
+    assert_string_equal(m->ctx_text, "k1ng");
+    engine_result_free(&res);
+
     /* NULL names are skipped */
     static const char *const with_null[] = {NULL, "Bob"};
     res = check_on(g_rs, "Bob is an idiot", with_null, 2);
