@@ -92,10 +92,8 @@ static int akismet_auth(api_ctx *ctx, api_request *req, const akismet_form *form
         key = akismet_get(form, "key");
     if (!key && compat_host_key(req->host, hostkey, sizeof hostkey) == 0)
         key = hostkey;
-    if (!key && req->authorization && strncasecmp(req->authorization, "Bearer ", 7) == 0) {
-        snprintf(bearer, sizeof bearer, "%s", req->authorization + 7);
-        key = bearer;
-    }
+    if (!key && api_bearer_key(req->authorization, bearer, sizeof bearer))
+        key = bearer; /* empty when too long: refused below like any unknown key */
     mod_error err = {0};
     if (key && api_authorize_key(ctx, req, key, API_ROLE_CMS, &err) == 0)
         return 0;

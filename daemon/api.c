@@ -231,6 +231,30 @@ void api_error_from(api_reply *rep, const mod_error *err)
 
 /* ---- authentication ---- */
 
+size_t api_bearer_key(const char *authorization, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    const char *h = authorization;
+    if (!h)
+        return 0;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    h += 7;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    size_t n = strlen(h);
+    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+        n--;
+    if (n < cap) {
+        memcpy(out, h, n);
+        out[n] = '\0';
+    }
+    return n;
+}
+
 int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
 {
     req->role = API_ROLE_PUBLIC;
@@ -246,27 +270,18 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
         api_reply_header(rep, "WWW-Authenticate", "Bearer");
         return -1;
     }
-    while (*h == ' ')
-        h++;
-    if (strncasecmp(h, "Bearer ", 7) != 0) {
+    char key[256];
+    size_t n = api_bearer_key(h, key, sizeof key);
+    if (n == 0) {
         api_error(rep, ERR_UNAUTHORIZED, "the Authorization header must be \"Bearer KEY\"");
         api_reply_header(rep, "WWW-Authenticate", "Bearer");
         return -1;
     }
-    h += 7;
-    while (*h == ' ')
-        h++;
-    char key[256];
-    size_t n = strlen(h);
-    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n >= sizeof key) {
+    if (n >= sizeof key) {
         api_error(rep, ERR_UNAUTHORIZED, "unknown or revoked API key");
         api_reply_header(rep, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         return -1;
     }
-    memcpy(key, h, n);
-    key[n] = '\0';
 
     mod_error err = {0};
     int rc = api_authorize_key(ctx, req, key, need, &err);

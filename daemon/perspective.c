@@ -218,22 +218,10 @@ static int perspective_auth(api_ctx *ctx, api_request *req, api_reply *rep)
     if (!key && req->header)
         key = req->header(req->conn, "X-Goog-Api-Key");
     char bearer[256];
-    if (!key && req->authorization) {
-        const char *h = req->authorization;
-        while (*h == ' ')
-            h++;
-        if (strncasecmp(h, "Bearer ", 7) == 0) {
-            h += 7;
-            while (*h == ' ')
-                h++;
-            snprintf(bearer, sizeof bearer, "%s", h);
-            size_t n = strlen(bearer);
-            while (n && (bearer[n - 1] == ' ' || bearer[n - 1] == '\t'))
-                bearer[--n] = '\0';
-            key = bearer;
-        }
-    }
-    if (!key || !*key) {
+    size_t bearer_len = 0;
+    if (!key && (bearer_len = api_bearer_key(req->authorization, bearer, sizeof bearer)))
+        key = bearer;
+    if (!key || (!*key && !bearer_len)) { /* a bearer key too long to hold is refused below */
         perspective_error(rep, 403, "PERMISSION_DENIED", NULL,
                           "The request is missing a valid API key: pass ?key=KEY (a cms key).");
         return -1;

@@ -167,6 +167,30 @@ def test_query_key_does_not_open_the_native_api(env):
     assert env.comment_count() == before
 
 
+def test_bearer_key_is_read_alike_by_every_api(env):
+    """The native API, Perspective and Akismet share one reading of "Authorization: Bearer"."""
+    key = env.keys["cms"]
+    body = {"comment": {"text": CLEAN}, "requestedAttributes": {"TOXICITY": {}}}
+    for auth in ("bearer   " + key, "Bearer \t" + key):
+        r = analyze(env, body, headers={"Authorization": auth})
+        assert r.status == 200, (auth, r)
+        r = form(env, "comment-check", akismet_fields(text=HELD), headers={"Authorization": auth})
+        assert r.body == b"true", (auth, r)
+        r = env.request("POST", "/v1/comments", body={"text": CLEAN}, headers={"Authorization": auth})
+        assert r.status == 200 and r.json["verdict"] == "accept", (auth, r)
+    before = env.comment_count()
+    too_long = "Bearer " + key + "x" * 300  # longer than any key: refused, not cut to a key
+    r = analyze(env, body, headers={"Authorization": too_long})
+    assert r.status == 400 and r.json["error"]["details"][0]["reason"] == "API_KEY_INVALID", r
+    r = form(env, "comment-check", akismet_fields(), headers={"Authorization": too_long})
+    assert r.status == 200 and r.body == b"invalid", r
+    r = env.request("POST", "/v1/comments", body={"text": CLEAN}, headers={"Authorization": too_long})
+    assert r.status == 401 and r.json["error"] == "unauthorized", r
+    r = analyze(env, body, headers={"Authorization": "Basic " + key})
+    assert r.status == 403 and r.json["error"]["status"] == "PERMISSION_DENIED", r
+    assert env.comment_count() == before
+
+
 def test_perspective_errors(env):
     q = "?key=" + env.keys["cms"]
     cases = [

@@ -163,6 +163,37 @@ static void test_error_table(void **state)
     assert_string_equal(err_name((err_code)999), "internal");
 }
 
+static void test_bearer_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *header, *key;
+    } cases[] = {
+        {"Bearer mk_abc", "mk_abc"},
+        {"bearer   mk_abc \t", "mk_abc"},
+        {"  BEARER\tmk_abc", NULL}, /* the scheme ends at a space */
+        {"\tBearer mk_abc", "mk_abc"},
+        {"Bearer ", ""},
+        {"Basic dXNlcjpwYXNz", ""},
+        {"mk_abc", ""},
+        {"", ""},
+        {NULL, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[16] = "junk";
+        size_t n = api_bearer_key(cases[i].header, out, sizeof out);
+        const char *want = cases[i].key ? cases[i].key : "";
+        assert_string_equal(out, want);
+        assert_int_equal(n, strlen(want));
+    }
+    /* too long for the buffer: its length, and nothing copied */
+    char out[8] = "junk";
+    assert_int_equal(api_bearer_key("Bearer 0123456789", out, sizeof out), 10);
+    assert_string_equal(out, "");
+    assert_int_equal(api_bearer_key("Bearer 0123456", out, sizeof out), 7);
+    assert_string_equal(out, "0123456");
+}
+
 static void test_check_json_matches_engine(void **state)
 {
     (void)state;
@@ -205,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_parse_refusals_name_the_field),
         cmocka_unit_test(test_error_reply_shape),
         cmocka_unit_test(test_error_table),
+        cmocka_unit_test(test_bearer_key),
         cmocka_unit_test(test_check_json_matches_engine),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
