@@ -16,10 +16,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <utf8proc.h>
 
 #include "api_internal.h"
 #include "log.h"
 #include "metrics.h"
+#include "normalize.h"
 #include "store.h"
 
 /* ---- configuration ---- */
@@ -586,31 +588,6 @@ static int compat_is_block_tag(const char *name, size_t n)
     return 0;
 }
 
-/* Appends the UTF-8 of code point cp. */
-static size_t compat_put_utf8(char *d, unsigned long cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 char *compat_html_text(const char *html, size_t len, size_t *out_len, size_t **map)
 {
     /* An entity never grows (the longest decoded form is 4 bytes for "&#xNNNNN;"), a tag becomes
@@ -642,40 +619,15 @@ char *compat_html_text(const char *html, size_t len, size_t *out_len, size_t **m
             i = e < len ? e + 1 : len;
             continue;
         }
-        if (html[i] == '&') {
-            size_t e = i + 1;
-            while (e < len && e - i < 12 && html[e] != ';' && html[e] != '&' && html[e] != '<')
-                e++;
-            if (e < len && html[e] == ';') {
-                const char *name = html + i + 1;
-                size_t n = e - i - 1;
-                unsigned long cp = 0;
-                static const struct {
-                    const char *name;
-                    unsigned long cp;
-                } ents[] = {{"amp", '&'},   {"lt", '<'},      {"gt", '>'},     {"quot", '"'},
-                            {"apos", '\''}, {"nbsp", 0xA0},   {"#39", '\''},   {"mdash", 0x2014},
-                            {"ndash", 0x2013}, {"hellip", 0x2026}, {"rsquo", 0x2019},
-                            {"lsquo", 0x2018}, {"rdquo", 0x201D}, {"ldquo", 0x201C}};
-                for (size_t k = 0; k < sizeof ents / sizeof ents[0] && !cp; k++)
-                    if (strlen(ents[k].name) == n && strncmp(name, ents[k].name, n) == 0)
-                        cp = ents[k].cp;
-                if (!cp && n >= 2 && name[0] == '#') {
-                    char *endp;
-                    int hex = name[1] == 'x' || name[1] == 'X';
-                    unsigned long v = strtoul(name + 1 + hex, &endp, hex ? 16 : 10);
-                    if (endp == name + n && v > 0 && v <= 0x10FFFF && !(v >= 0xD800 && v <= 0xDFFF))
-                        cp = v;
-                }
-                if (cp) {
-                    size_t k = compat_put_utf8(d + j, cp);
-                    for (size_t b = 0; m && b < k; b++)
-                        m[j + b] = i;
-                    j += k;
-                    i = e + 1;
-                    continue;
-                }
-            }
+        int32_t cp;
+        size_t ent_len = html[i] == '&' ? html_entity(html + i, len - i, &cp) : 0;
+        if (ent_len) {
+            size_t k = (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)d + j);
+            for (size_t b = 0; m && b < k; b++)
+                m[j + b] = i;
+            j += k;
+            i += ent_len;
+            continue;
         }
         if (m)
             m[j] = i;

@@ -394,9 +394,8 @@ static int feed_unicode(splitter *sp, int32_t cp, uint32_t cpi, uint32_t b, uint
     return 0;
 }
 
-/* An HTML character reference at s ("&#243;", "&#x2019;", "&amp;"): its length in bytes (all
- * ASCII, so also in code points) and the character, or 0 when s is not one. */
-static size_t html_entity(const char *s, size_t n, int32_t *cp)
+/* The length is in bytes and, all of them ASCII, also in code points. */
+size_t html_entity(const char *s, size_t n, int32_t *cp)
 {
     static const struct {
         const char *name;

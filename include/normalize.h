@@ -46,6 +46,10 @@ int normalize_text(const char *text, size_t len, token_list *out);
  * space-separated words. Caller frees. */
 char *normalize_term(const char *term);
 
+/* An HTML character reference at s ("&#243;", "&#x2019;", "&amp;" and the other common names):
+ * its length in bytes and the character in *cp, or 0 when s does not start with one. */
+size_t html_entity(const char *s, size_t n, int32_t *cp);
+
 void token_list_reset(token_list *tl);
 void token_list_free(token_list *tl);
 

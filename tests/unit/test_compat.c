@@ -112,6 +112,16 @@ static void test_html_text(void **state)
     t = compat_html_text(h2, strlen(h2), &len, NULL);
     assert_string_equal(t, "a\nb <3 &#0; &#xD800; &bogus");
     free(t);
+
+    /* the engine's decoder: the same names and numbers, and no sign or blank inside a number */
+    const char *h3 = "it&#39;s &#x2019; &shy;&#+39; &# 39; &#x110000;";
+    t = compat_html_text(h3, strlen(h3), &len, &map);
+    assert_string_equal(t, "it's \xE2\x80\x99 \xC2\xAD&#+39; &# 39; &#x110000;");
+    const char *q = strstr(t, "\xE2");
+    for (int k = 0; k < 3; k++) /* each byte of the character maps to its reference */
+        assert_memory_equal(h3 + map[q - t + k], "&#x2019;", 8);
+    free(t);
+    free(map);
 }
 
 static void test_offsets(void **state)
