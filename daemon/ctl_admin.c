@@ -21,6 +21,7 @@
 #include "lint.h"
 #include "reload.h"
 #include "store.h"
+#include "store_moderation.h"
 
 void ctl_admin_usage(FILE *f)
 {
@@ -568,32 +569,6 @@ static int ctl_audit_verify(const char *db, int argc, char **argv)
     return 1;
 }
 
-/* "2024-05-01", "2024-05-01T10:00:00Z" (kept), or "7d" / "12h" / "30m" before now. */
-static int ctl_parse_since(const char *s, char out[40])
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    if (end != s && n >= 0 && end[0] && !end[1] && strchr("dhm", end[0])) {
-        time_t t = time(NULL) - n * (end[0] == 'd' ? 86400 : end[0] == 'h' ? 3600 : 60);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(out, 40, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-        return 0;
-    }
-    /* An ISO-8601 UTC prefix: compared as text with the stored times, which is exact. */
-    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-    size_t len = strlen(s);
-    if (len < 10 || len > sizeof shape - 1)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        char want = shape[i];
-        if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
-            return -1;
-    }
-    snprintf(out, 40, "%s", s);
-    return 0;
-}
-
 typedef struct {
     FILE *out;
     int failed;
@@ -619,15 +594,17 @@ static int ctl_export_one(void *arg, const store_event *ev)
 static int ctl_audit_export(const char *db, int argc, char **argv)
 {
     const char *since = NULL, *outpath = NULL;
-    char since_iso[40];
+    char since_iso[32];
     long after = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--since") && i + 1 < argc) {
-            if (ctl_parse_since(argv[++i], since_iso) != 0) {
-                fprintf(stderr, "moderatorctl: --since \"%s\": expected 2024-05-01, "
-                                "2024-05-01T10:00:00Z or 7d/12h/30m\n", argv[i]);
+            long long since_ms;
+            mod_error perr = {0};
+            if (store_time_parse_ago(argv[++i], store_now_ms(), &since_ms, &perr) != 0) {
+                fprintf(stderr, "moderatorctl: --since: %s\n", perr.message);
                 return 2;
             }
+            store_ms_iso(since_ms, since_iso); /* the stored times' form: compared as text */
             since = since_iso;
         } else if (!strcmp(argv[i], "--after") && i + 1 < argc) {
             after = atol(argv[++i]);

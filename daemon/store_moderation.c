@@ -161,12 +161,13 @@ void store_ms_iso(long long ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
-int store_time_parse(const char *s, long long now_ms, long long *ms, mod_error *err)
+static int time_parse(const char *s, long long now_ms, int direction, long long *ms,
+                      mod_error *err)
 {
     static const char forms[] = "an ISO-8601 UTC time such as 2026-12-01 or "
                                 "2026-12-01T10:00:00Z, or a duration such as 30d, 12h, 90m, 45s, 2w";
     if (!s || !*s)
-        return err_set(err, ERR_BAD_FIELD, "an expiry must be %s", forms);
+        return err_set(err, ERR_BAD_FIELD, "a time must be %s", forms);
     /* A duration: digits and one unit. */
     char *end;
     long long n = strtoll(s, &end, 10);
@@ -175,7 +176,7 @@ int store_time_parse(const char *s, long long now_ms, long long *ms, mod_error *
         long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
                        : end[0] == 'd' ? 86400 : end[0] == 'w' ? 7 * 86400 : 0;
         if (unit && n * unit < 100LL * 365 * 86400) {
-            *ms = now_ms + n * unit * 1000;
+            *ms = now_ms + direction * n * unit * 1000;
             return 0;
         }
     }
@@ -205,6 +206,16 @@ int store_time_parse(const char *s, long long now_ms, long long *ms, mod_error *
         return err_set(err, ERR_BAD_FIELD, "\"%s\" is out of range", s);
     *ms = (long long)t * 1000 + frac_ms;
     return 0;
+}
+
+int store_time_parse(const char *s, long long now_ms, long long *ms, mod_error *err)
+{
+    return time_parse(s, now_ms, 1, ms, err);
+}
+
+int store_time_parse_ago(const char *s, long long now_ms, long long *ms, mod_error *err)
+{
+    return time_parse(s, now_ms, -1, ms, err);
 }
 
 const char *store_author_key(const char *author_id, const char *author_email, char *buf,

@@ -33,10 +33,12 @@ const char *store_transition(const char *from, const char *decision);
 long long store_now_ms(void);
 /* Unix milliseconds as "2026-11-21T10:00:00.123Z". */
 void store_ms_iso(long long ms, char out[32]);
-/* Parses an expiry: an ISO-8601 UTC date or time ("2026-12-01", "2026-12-01T10:00:00Z",
- * "2026-12-01T10:00:00.5Z") or a duration from now ("30d", "12h", "90m", "45s", "2w").
+/* Parses a time: an ISO-8601 UTC date or time ("2026-12-01", "2026-12-01T10:00:00Z",
+ * "2026-12-01T10:00:00.5Z") or a duration ("30d", "12h", "90m", "45s", "2w") counted from now,
+ * forward for an expiry (store_time_parse) or back for a start (store_time_parse_ago).
  * Returns 0 with *ms, or -1 with err naming the accepted forms. */
 int store_time_parse(const char *s, long long now_ms, long long *ms, mod_error *err);
+int store_time_parse_ago(const char *s, long long now_ms, long long *ms, mod_error *err);
 
 /* ---- authors ---- */
 

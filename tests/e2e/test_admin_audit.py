@@ -146,9 +146,13 @@ def test_export_verifies_on_its_own(trail, tmp_path):
     later = ctl(trail.db, "audit", "export", "--since", mid).stdout.splitlines()
     assert 0 < len(later) < len(rows) and json.loads(later[0])["at"] >= mid
     assert ctl(trail.db, "audit", "export", "--since", "7d").stdout.splitlines() == everything
+    # the forms every other time option takes: a whole ISO time with Z, weeks, seconds
+    for since in ("2000-01-01T00:00:00Z", "2000-01-01 00:00", "1w", "600s"):
+        assert ctl(trail.db, "audit", "export", "--since", since).stdout.splitlines() == everything
     assert ctl(trail.db, "audit", "export", "--since", "2999-01-01").stdout == ""
     bad = ctl(trail.db, "audit", "export", "--since", "yesterday", check=False)
-    assert bad.returncode == 2
+    assert bad.returncode == 2 and '"yesterday" is not a time' in bad.stderr and "30d" in bad.stderr
+    assert bad.stdout == ""
     # A part of the log verifies on its own, and tampering with the archive shows.
     part = tmp_path / "part.jsonl"
     part.write_text("\n".join(later) + "\n")
