@@ -1162,9 +1162,10 @@ int store_events_verify(store *st, long *checked, mod_error *err)
         *checked = 0;
     if (store_audit_verify(st, 0, NULL, &rep, err) < 0)
         return -1;
+    /* The first problem names its event or comment; some have neither (a trigger dropped). */
     if (rep.n_problems)
-        return err_set(err, ERR_STORE, "audit chain broken at event %ld: %s", rep.first_bad_seq,
-                       rep.problems[0]);
+        return err_set(err, ERR_STORE, "audit check failed: %s%s", rep.problems[0],
+                       rep.n_problems > 1 ? " (and more)" : "");
     if (checked)
         *checked = rep.events;
     return 0;

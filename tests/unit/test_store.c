@@ -17,6 +17,8 @@
 
 #include "error.h"
 #include "store.h"
+#include <sqlite3.h>
+
 #include "store_fixture.h"
 
 static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -730,6 +732,24 @@ static void test_events_chain(void **state)
     assert_int_equal(store_events_verify(f->st, &checked, &err), 0);
     assert_int_equal(checked, 4);
     results_destroy(&r);
+
+    /* A comment changed behind the store's back: the chain is intact, the comment is named. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db.path, &db), SQLITE_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE comments SET verdict = 'accept' WHERE id = '%s'", ids[1]);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_events_verify(f->st, &checked, &err), -1);
+    char want[96];
+    snprintf(want, sizeof want, "audit check failed: comment %s was altered", ids[1]);
+    assert_non_null(strstr(err.message, want));
+    /* An event rewritten (its guard dropped first): the event is named. */
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update;"
+                                      "UPDATE events SET data = replace(data, 'hold', 'held')"
+                                      " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_events_verify(f->st, &checked, &err), -1);
+    assert_non_null(strstr(err.message, "audit check failed: event 3 was altered"));
 }
 
 static void test_open_errors(void **state)
