@@ -4,6 +4,7 @@
 #include "ctl_admin.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,13 +162,14 @@ static int ctl_diff_check(const mod_ruleset *a, const mod_ruleset *b, const char
 static int ctl_rules_diff(const char *db, int argc, char **argv)
 {
     const char *old = NULL, *new = NULL, *file = NULL;
-    long limit = -1;
+    long long limit = -1;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--on") && i + 1 < argc)
             file = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
-            limit = atol(argv[++i]);
-        else if (argv[i][0] != '-' && !old)
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+            if (ctl_number("rules diff", "--limit", argv[++i], 0, LONG_MAX, &limit))
+                return 2;
+        } else if (argv[i][0] != '-' && !old)
             old = argv[i];
         else if (argv[i][0] != '-' && !new)
             new = argv[i];
@@ -595,7 +597,7 @@ static int ctl_audit_export(const char *db, int argc, char **argv)
 {
     const char *since = NULL, *outpath = NULL;
     char since_iso[32];
-    long after = 0;
+    long long after = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--since") && i + 1 < argc) {
             long long since_ms;
@@ -607,7 +609,8 @@ static int ctl_audit_export(const char *db, int argc, char **argv)
             store_ms_iso(since_ms, since_iso); /* the stored times' form: compared as text */
             since = since_iso;
         } else if (!strcmp(argv[i], "--after") && i + 1 < argc) {
-            after = atol(argv[++i]);
+            if (ctl_number("audit export", "--after", argv[++i], 0, LONG_MAX, &after))
+                return 2;
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
             outpath = argv[++i];
         } else {
@@ -627,7 +630,7 @@ static int ctl_audit_export(const char *db, int argc, char **argv)
     }
     long n = 0;
     mod_error err = {0};
-    int rc = store_audit_export(st, since, after, ctl_export_one, &x, &n, &err);
+    int rc = store_audit_export(st, since, (long)after, ctl_export_one, &x, &n, &err);
     store_close(st);
     if (fflush(x.out) != 0)
         rc = -1;
@@ -644,14 +647,12 @@ static int ctl_audit_export(const char *db, int argc, char **argv)
 
 static int ctl_audit_prune(const char *db, int argc, char **argv)
 {
-    long days = -1;
+    long long days = -1;
     int dry = 0;
     for (int i = 0; i < argc; i++) {
-        char *end;
         if (!strcmp(argv[i], "--older-than") && i + 1 < argc) {
-            days = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || days < 0 || days > 100000)
-                days = -2;
+            if (ctl_number("audit prune", "--older-than", argv[++i], 0, 100000, &days))
+                return 2;
         } else if (!strcmp(argv[i], "--dry-run")) {
             dry = 1;
         } else {

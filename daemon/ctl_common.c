@@ -1,6 +1,8 @@
 /* ctl_common.c - what every moderatorctl command file shares. */
 #include "ctl_common.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,4 +80,24 @@ void ctl_actor(char *out, size_t len)
         snprintf(out, len, "moderatorctl:%s", user);
     else
         snprintf(out, len, "moderatorctl:uid%u", (unsigned)getuid());
+}
+
+int ctl_number(const char *cmd, const char *opt, const char *s, long long min, long long max,
+               long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    /* strtoll takes leading blanks and a sign; a count on the command line is digits only */
+    if (s[0] < '0' || s[0] > '9' || *end || errno || n < min || n > max) {
+        if (max >= LONG_MAX) /* no bound worth printing */
+            fprintf(stderr, "moderatorctl: %s: %s \"%s\" is not a whole number of %lld or more\n",
+                    cmd, opt, s, min);
+        else
+            fprintf(stderr, "moderatorctl: %s: %s \"%s\" is not a whole number from %lld to %lld\n",
+                    cmd, opt, s, min, max);
+        return 2;
+    }
+    *out = n;
+    return 0;
 }

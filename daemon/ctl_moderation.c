@@ -3,6 +3,7 @@
  * the daemon's routes, so the same transitions, strikes and audit events apply. */
 #include "ctl_moderation.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,22 +123,16 @@ static int ctl_queue_list(const char *db, int argc, char **argv)
         fprintf(stderr, "moderatorctl: queue list: unknown category \"%s\"\n", category);
         return 2;
     }
-    char *end;
+    long long number;
     if (limit_s) {
-        long n = strtol(limit_s, &end, 10);
-        if (*end || n < 1 || n > 1000) {
-            fprintf(stderr, "moderatorctl: queue list: --limit must be 1-1000\n");
+        if (ctl_number("queue list", "--limit", limit_s, 1, 1000, &number))
             return 2;
-        }
-        q.limit = (size_t)n;
+        q.limit = (size_t)number;
     }
     if (after_s) {
-        long long n = strtoll(after_s, &end, 10);
-        if (*end || n < 0) {
-            fprintf(stderr, "moderatorctl: queue list: --after must be a cursor (a number)\n");
+        if (ctl_number("queue list", "--after (a cursor)", after_s, 0, LLONG_MAX, &number))
             return 2;
-        }
-        q.after = n;
+        q.after = number;
     }
     store *st;
     if (ctl_open_db(db, &st) != 0)

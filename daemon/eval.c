@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,7 +167,7 @@ static int cmp_double(const void *a, const void *b)
 int ctl_eval(const char *rules_dir, int argc, char **argv)
 {
     const char *compare = NULL, *errors = NULL, *file = NULL;
-    long limit = 50, repeat = 5;
+    long long limit = 50, repeat = 5;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rules") && i + 1 < argc)
             rules_dir = argv[++i];
@@ -174,10 +175,13 @@ int ctl_eval(const char *rules_dir, int argc, char **argv)
             compare = argv[++i];
         else if (!strcmp(argv[i], "--errors") && i + 1 < argc)
             errors = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
-            limit = atol(argv[++i]);
-        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
-            repeat = atol(argv[++i]) > 0 ? atol(argv[i]) : 1;
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+            if (ctl_number("eval", "--limit", argv[++i], 0, LONG_MAX, &limit))
+                return 2;
+        } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+            if (ctl_number("eval", "--repeat", argv[++i], 1, 1000, &repeat))
+                return 2;
+        }
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
@@ -256,7 +260,7 @@ int ctl_eval(const char *rules_dir, int argc, char **argv)
         if (ctp[k] + cfp[k] + cfn[k])
             print_prf(label_names[k], ctp[k], cfp[k], cfn[k]);
     printf("speed (one thread): %.0f comments/s, %.1f MB/s first pass (cold caches); "
-           "%.0f comments/s, %.1f MB/s warm (median of %ld)\n",
+           "%.0f comments/s, %.1f MB/s warm (median of %lld)\n",
            ratio((double)n, secs), ratio((double)bytes / 1e6, secs), ratio((double)n, warm),
            ratio((double)bytes / 1e6, warm), repeat);
 

@@ -21,6 +21,10 @@ const char *ctl_settings_thresholds(const char *dir);
  * policy.conf when dir is the settings' rules directory. Prints every problem and returns NULL
  * when they do not load. */
 struct mod_ruleset *ctl_load_rules(const char *dir);
+/* Reads s, the value of option opt of command cmd, as a whole number from min to max. Returns 0
+ * with *out, or prints what is wrong and returns 2 (a usage error, moderatorctl's exit status). */
+int ctl_number(const char *cmd, const char *opt, const char *s, long long min, long long max,
+               long long *out);
 /* Opens the database at db; prints the reason and returns -1 when it cannot. */
 int ctl_open_db(const char *db, store **st);
 /* "moderatorctl:$USER": who acted, for the audit trail. */

@@ -28,6 +28,34 @@ def test_check_json_input_and_output(env):
     assert len(j["ruleset"]) == 16
 
 
+def test_number_options_are_whole_numbers(tmp_path):
+    """A count, cursor or age that is not a whole number in range is refused (exit 2), not read
+    as 0 the way atol would; the message names the command, the option and the value."""
+    db = tmp_path / "x.db"
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join(json.dumps({"text": t, "expected": "accept"})
+                              for t in ("you idiot", "you moron", "a fine day")) + "\n")
+    refused = [
+        (("eval", rows, "--limit", "x"), 'eval: --limit "x" is not a whole number of 0 or more'),
+        (("eval", rows, "--limit", "-1"), '--limit "-1"'),
+        (("eval", rows, "--repeat", "0"), 'eval: --repeat "0" is not a whole number from 1 to 1000'),
+        (("rules", "diff", ROOT / "rules", ROOT / "rules", "--on", rows, "--limit", " 5"),
+         'rules diff: --limit " 5"'),
+        (("audit", "export", "--after", "1x"), 'audit export: --after "1x"'),
+        (("audit", "prune", "--older-than", "5d"),
+         'audit prune: --older-than "5d" is not a whole number from 0 to 100000'),
+        (("queue", "list", "--limit", "1001"), 'queue list: --limit "1001"'),
+    ]
+    for args, message in refused:
+        p = ctl(db, *args, rules=ROOT / "rules", check=False)
+        assert p.returncode == 2 and message in p.stderr and p.stdout == "", (args, p.stderr)
+    # in range, the number is used: one false positive of two shown
+    p = ctl(db, "eval", rows, "--errors", "fp", "--limit", "1", "--repeat", "1", rules=ROOT / "rules")
+    assert len([l for l in p.stdout.splitlines() if l.startswith("FP ")]) == 1, p.stdout
+    p = ctl(db, "eval", rows, "--errors", "fp", "--limit", "5", "--repeat", "1", rules=ROOT / "rules")
+    assert len([l for l in p.stdout.splitlines() if l.startswith("FP ")]) == 2, p.stdout
+
+
 def test_check_rejects_bad_json(env):
     p = ctl(env.db, "check", rules=env.rules, stdin='{"text": 5}', check=False)
     assert p.returncode != 0 and '"text"' in p.stderr
