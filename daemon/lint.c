@@ -206,6 +206,7 @@ static void lint_set_key(const mod_ruleset *rs, uint32_t set, lint_str *out)
 static char *lint_rule_key(const mod_ruleset *rs, const rule_def *r)
 {
     lint_str k = {0};
+    ls_cat(&k, r->opens_sentence ? "^" : "");
     for (uint32_t e = 0; e < r->n_elems; e++) {
         ls_printf(&k, "[%d/%u:", (int)r->elems[e].gap, r->elems[e].n);
         lint_set_key(rs, r->elems[e].set, &k);
@@ -329,7 +330,9 @@ static void lint_shadowed(const mod_ruleset *rs, char **keys, uint8_t *reported,
         int best = -1;
         for (uint32_t bi = 0; bi < rs->n_rules; bi++) {
             const rule_def *b = &rs->rules[bi];
+            /* b shadows only if it fires wherever its word is: no guard, no "^" */
             if (bi == ai || b->cat != a->cat || b->n_elems != 1 || b->n_unless != 0 ||
+                b->opens_sentence ||
                 b->weight < a->weight || strcmp(keys[ai], keys[bi]) == 0)
                 continue;
             if (!lint_set_covered(rs, b->elems[0].set, aset))
@@ -401,6 +404,12 @@ static void lint_try_text(const mod_ruleset *rs, uint32_t ri, const char *text, 
             for (uint32_t k = 0; k < rs->n_rules; k++)
                 if (rs->rules[k].name == res.matches[m].rule)
                     out->outweighed_by = &rs->rules[k];
+            /* The sample is a whole comment, so it opens a sentence: a "^" rule outweighs r
+             * there, but r still counts inside a sentence. */
+            if (out->outweighed_by && out->outweighed_by->opens_sentence && !r->opens_sentence) {
+                out->outweighed_by = NULL;
+                out->fired = 1;
+            }
         }
     }
     engine_result_free(&res);

@@ -386,6 +386,12 @@ static int inside_set(const mod_ruleset *rs, const scratch *s, uint32_t set, uin
     return 0;
 }
 
+/* Whether word a is the first of its sentence (a rule written "^ PATTERN" starts there). */
+static int opens_sentence(const scratch *s, uint32_t a)
+{
+    return a == 0 || s->words[a - 1].sentence != s->words[a].sentence;
+}
+
 /* The first word of sentence sn, or the first of a later one: words run in sentence order. */
 static uint32_t sentence_start(const scratch *s, uint32_t sn)
 {
@@ -551,6 +557,8 @@ static int fire_rules(const mod_ruleset *rs, scratch *s)
             uint32_t first = s->set_first[set];
             for (uint32_t i = first + s->set_n[set]; i-- > first;) {
                 ev.chain[0] = s->by_set[i];
+                if (r->opens_sentence && !opens_sentence(s, ev.chain[0].a))
+                    continue;
                 int rc = extend(&ev, 1);
                 if (rc < 0)
                     return -1;

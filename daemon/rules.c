@@ -640,6 +640,17 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 ok = 0;
                 break;
             }
+            if (strcmp(tok, "^") == 0) {
+                if (f != 2) {
+                    diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                             "write ^ first: NAME WEIGHT ^ PATTERN",
+                             "'^' (the start of a sentence) can only begin a pattern");
+                    ok = 0;
+                    break;
+                }
+                r.opens_sentence = 1;
+                continue;
+            }
             if (strcmp(tok, "except") == 0) {
                 if (part != IN_GUARD && part != IN_GUARD_N) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],

@@ -59,6 +59,7 @@ typedef struct {
     uint32_t n_elems;
     rule_unless *unless;
     uint32_t n_unless;
+    int opens_sentence; /* "^" before the pattern: its first word must begin a sentence */
     const char *file;
     int line;
     char *source;  /* the rule line as written */

@@ -138,6 +138,27 @@ static void test_shadowed_rules(void **state)
     /* A rule with a guard does not always fire, so it shadows nothing. */
     assert_null(find(&d, "profanity.rules", 3, "never counts"));
     diags_free(&d);
+
+    /* Nor does one that fires only at the start of a sentence; and "^ shit" is another pattern
+     * than "shit", not a duplicate. */
+    const char *started[] = {
+        "profanity.rules", "first 9 ^ shit\nanywhere 3 shit\ncrap 2 crap\nfirst_crap 9 ^ crap\n",
+        "policy.conf", policy,
+        NULL};
+    const char *unstarted[] = {
+        "profanity.rules", "first 9 shit\nanywhere 3 shit\ncrap 2 crap\nfirst_crap 9 crap\n",
+        "policy.conf", policy,
+        NULL};
+    d = lint(unstarted); /* without "^": the same rules are duplicates */
+    expect(&d, "profanity.rules", 2, 0, "duplicates profanity.first");
+    expect(&d, "profanity.rules", 4, 0, "duplicates profanity.crap");
+    diags_free(&d);
+    d = lint(started);
+    if (d.count) {
+        dump(&d);
+        fail_msg("a \"^\" rule was taken for a duplicate or a shadow");
+    }
+    diags_free(&d);
 }
 
 static void test_rules_that_never_match(void **state)

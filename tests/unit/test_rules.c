@@ -321,6 +321,30 @@ static void test_error_unknown_set(void **state)
                      "unknown set @nosuch");
 }
 
+/* "^ PATTERN": the pattern's first word begins a sentence (after . ! ? ; : or a new line). */
+static void test_sentence_start(void **state)
+{
+    (void)state;
+    load_result r = load_with("profanity.rules", "fuck 4 fuck\ncmd 8 ^ kill him\n");
+    static const char *const starts[] = {"kill him", "Kill him!", "ok. kill him",
+                                         "first line\nkill him", "\"Kill him,\" he wrote",
+                                         "what now? kill him"};
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+        if (!fires(&r, starts[i], "profanity.cmd"))
+            fail_msg("\"%s\": ^ kill him did not fire", starts[i]);
+    static const char *const inside[] = {"they tried to kill him", "fine, kill him",
+                                         "why not kill him", "kill kill him"};
+    for (size_t i = 0; i < sizeof inside / sizeof *inside; i++)
+        if (fires(&r, inside[i], "profanity.cmd"))
+            fail_msg("\"%s\": ^ kill him fired inside a sentence", inside[i]);
+    load_free(&r);
+
+    expect_one_error("profanity.rules", "fuck 4 fuck\ncmd 8 kill ^ him\n", "profanity.rules", 2, 12,
+                     "'^' (the start of a sentence) can only begin a pattern");
+    expect_one_error("profanity.rules", "fuck 4 fuck\ncmd 8 ^\n", "profanity.rules", 2, 7,
+                     "empty pattern");
+}
+
 static void test_error_bad_weight(void **state)
 {
     (void)state;
@@ -767,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_category_names),
         cmocka_unit_test(test_version_tracks_content),
         cmocka_unit_test(test_error_unknown_set),
+        cmocka_unit_test(test_sentence_start),
         cmocka_unit_test(test_error_bad_weight),
         cmocka_unit_test(test_error_missing_pattern),
         cmocka_unit_test(test_error_duplicate_rule_name),
