@@ -213,7 +213,7 @@ static char *lint_rule_key(const mod_ruleset *rs, const rule_def *r)
         ls_cat(&k, "]");
     }
     for (uint32_t u = 0; u < r->n_unless; u++) {
-        ls_printf(&k, "|%d:", r->unless[u].n);
+        ls_printf(&k, "|%s%d:", r->unless[u].before ? ".." : "~", r->unless[u].n);
         lint_set_key(rs, r->unless[u].set, &k);
         if (r->unless[u].except != UINT32_MAX) {
             ls_cat(&k, "-");

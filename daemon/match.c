@@ -432,6 +432,8 @@ static int unless_blocks(const rule_eval *ev, uint32_t a, uint32_t b)
                 continue;
             if (ru->n >= 0 && span_gap(a, b, oc->a, oc->b) > ru->n) /* overlap (-1) counts */
                 continue;
+            if (ru->before && oc->b >= a) /* "..n": "not an idiot", not "idiots don't" */
+                continue;
             if (ru->except != UINT32_MAX && inside_set(ev->rs, s, ru->except, oc->a, oc->b))
                 continue;
             return 1;

@@ -688,6 +688,7 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 }
                 if (part == IN_GUARD) {
                     unl[nu - 1].n = (int)n;
+                    unl[nu - 1].before = tok[0] == '.';
                     part = IN_GUARD_N;
                     continue;
                 }
@@ -890,12 +891,16 @@ static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
             free(norm);
             continue;
         }
-        if (!strchr(norm, ' '))
+        /* "to =fool": that word in this form only, so "to fools" stays an insult */
+        int exact = strchr(p, '=') != NULL;
+        if (!strchr(norm, ' ') && !exact)
             strmap_put(&rs->allow_words, norm, strlen(norm), 1, NULL);
         u32vec words = {0};
         term_error te;
-        if (parse_term(rs, norm, &words, &te) == 0)
+        if (parse_term(rs, exact ? p : norm, &words, &te) == 0)
             term_add(rs, rs->allow_set, &words);
+        else
+            diags_add(diags, DIAG_ERROR, sf->file, i + 1, 1, te.hint, "%s: \"%s\"", te.why, p);
         u32vec_free(&words);
         free(norm);
     }

@@ -48,6 +48,7 @@ typedef struct {
 typedef struct {
     uint32_t set;
     int n;          /* within n words; -1 = anywhere in the same sentence */
+    int before;     /* "..n": only a term that ends before the match counts */
     uint32_t except; /* a guard term inside a term of this set does not count; UINT32_MAX: none */
 } rule_unless;
 

@@ -345,6 +345,42 @@ static void test_sentence_start(void **state)
                      "empty pattern");
 }
 
+/* "unless @SET ..N" counts a guard term only before the match; "~N" on either side. */
+static void test_guard_before(void **state)
+{
+    (void)state;
+    /* one rule per set: two rules on the same word would count once, and hide each other */
+    load_result r = load_with("profanity.rules", "@neg = not, dont\nbefore 3 idiot unless @neg ..2\n");
+    load_result a = load_with("profanity.rules", "@neg = not, dont\naround 3 idiot unless @neg ~2\n");
+    assert_false(fires(&r, "you are not an idiot", "profanity.before"));
+    assert_false(fires(&a, "you are not an idiot", "profanity.around"));
+    assert_true(fires(&r, "these idiots dont learn", "profanity.before"));
+    assert_false(fires(&a, "these idiots dont learn", "profanity.around"));
+    assert_true(fires(&r, "not that he is an idiot", "profanity.before")); /* 3 words between */
+    assert_true(fires(&a, "idiot. not that i mind", "profanity.around")); /* another sentence */
+    load_free(&r);
+    load_free(&a);
+}
+
+/* An allowed phrase matches inflections like a rule word, unless "=" keeps a word to its form. */
+static void test_allow_exact_form(void **state)
+{
+    (void)state;
+    file_spec files[8];
+    size_t n;
+    valid_set(files, &n, "allow.list", "scunthorpe\nto =fool\nfool around\n");
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(files[i].name, "profanity.rules") == 0)
+            files[i].content = "fool 4 fool\n";
+    load_result r = load_files(files, n);
+    assert_int_equal(r.rc, 0);
+    assert_false(fires(&r, "stop trying to fool us", "profanity.fool"));
+    assert_true(fires(&r, "he sold it to fools", "profanity.fool"));     /* "=": not fools */
+    assert_false(fires(&r, "they fooled around all day", "profanity.fool")); /* inflected */
+    assert_true(fires(&r, "what a fool", "profanity.fool"));
+    load_free(&r);
+}
+
 static void test_error_bad_weight(void **state)
 {
     (void)state;
@@ -792,6 +828,8 @@ int main(void)
         cmocka_unit_test(test_version_tracks_content),
         cmocka_unit_test(test_error_unknown_set),
         cmocka_unit_test(test_sentence_start),
+        cmocka_unit_test(test_allow_exact_form),
+        cmocka_unit_test(test_guard_before),
         cmocka_unit_test(test_error_bad_weight),
         cmocka_unit_test(test_error_missing_pattern),
         cmocka_unit_test(test_error_duplicate_rule_name),
