@@ -61,24 +61,19 @@ int ctl_admin_command(int argc, char **argv)
 static int ctl_rules_lint(const char *rules, int argc, char **argv)
 {
     const char *dir = rules, *thresholds = NULL;
-    int strict = 0, fail_warn = 0, thresholds_given = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--thresholds") && i + 1 < argc) {
-            thresholds = argv[++i];
-            thresholds_given = 1;
-        } else if (!strcmp(argv[i], "--strict")) {
-            strict = 1;
-        } else if (!strcmp(argv[i], "--fail-on-warnings") || !strcmp(argv[i], "-W")) {
-            fail_warn = 1;
-        } else if (argv[i][0] != '-') {
-            dir = argv[i];
-        } else {
-            fprintf(stderr, "usage: moderatorctl rules lint [DIR] [--thresholds FILE] [--strict] "
-                            "[--fail-on-warnings]\n");
-            return 2;
-        }
-    }
-    if (!thresholds_given)
+    int strict = 0, fail_warn = 0;
+    const ctl_opt opts[] = {{"--thresholds", &thresholds, NULL},
+                            {"--strict", NULL, &strict},
+                            {"--fail-on-warnings", NULL, &fail_warn},
+                            {"-W", NULL, &fail_warn}};
+    const char *pos[1] = {NULL};
+    if (ctl_opts("rules lint",
+                 "rules lint [DIR] [--thresholds FILE] [--strict] [--fail-on-warnings]", argc,
+                 argv, pos, 1, 0, opts, sizeof opts / sizeof opts[0]))
+        return 2;
+    if (pos[0])
+        dir = pos[0];
+    if (!thresholds)
         thresholds = ctl_settings_thresholds(dir);
     reload_config cfg = {.rules_dir = dir, .thresholds = thresholds, .strict = strict};
     mod_ruleset *rs = NULL;
@@ -161,26 +156,21 @@ static int ctl_diff_check(const mod_ruleset *a, const mod_ruleset *b, const char
 
 static int ctl_rules_diff(const char *db, int argc, char **argv)
 {
-    const char *old = NULL, *new = NULL, *file = NULL;
-    long long limit = -1;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--on") && i + 1 < argc)
-            file = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
-            if (ctl_number("rules diff", "--limit", argv[++i], 0, LONG_MAX, &limit))
-                return 2;
-        } else if (argv[i][0] != '-' && !old)
-            old = argv[i];
-        else if (argv[i][0] != '-' && !new)
-            new = argv[i];
-        else
-            old = new = NULL, i = argc;
-    }
-    if (!old || !new || !file) {
-        fprintf(stderr, "usage: moderatorctl rules diff OLD NEW --on FILE.jsonl [--limit N]\n"
-                        "  OLD, NEW: a rules directory or a kept version (rules versions)\n");
+    static const char usage[] = "rules diff OLD NEW --on FILE.jsonl [--limit N]\n"
+                                "  OLD, NEW: a rules directory or a kept version (rules versions)";
+    const char *pos[2] = {NULL, NULL}, *file = NULL, *limit_s = NULL;
+    const ctl_opt opts[] = {{"--on", &file, NULL}, {"--limit", &limit_s, NULL}};
+    if (ctl_opts("rules diff", usage, argc, argv, pos, 2, 2, opts, sizeof opts / sizeof opts[0]))
+        return 2;
+    if (!file) {
+        fprintf(stderr, "moderatorctl: rules diff: --on FILE.jsonl is required\nusage: "
+                        "moderatorctl %s\n", usage);
         return 2;
     }
+    long long limit = -1;
+    if (limit_s && ctl_number("rules diff", "--limit", limit_s, 0, LONG_MAX, &limit))
+        return 2;
+    const char *old = pos[0], *new = pos[1];
     FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
     if (!in) {
         fprintf(stderr, "moderatorctl: %s: %s\n", file, strerror(errno));
@@ -392,18 +382,9 @@ static int ctl_explain(const char *db, int argc, char **argv)
 {
     const char *id = NULL;
     int as_json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            as_json = 1;
-        else if (!id && argv[i][0] != '-')
-            id = argv[i];
-        else
-            id = NULL, i = argc;
-    }
-    if (!id) {
-        fprintf(stderr, "usage: moderatorctl explain ID [--json]\n");
+    const ctl_opt opts[] = {{"--json", NULL, &as_json}};
+    if (ctl_opts("explain", "explain ID [--json]", argc, argv, &id, 1, 1, opts, 1))
         return 2;
-    }
     store *st;
     if (ctl_open_db(db, &st) != 0)
         return 1;
@@ -522,21 +503,14 @@ static int ctl_audit_verify(const char *db, int argc, char **argv)
 {
     long anchor_seq = 0;
     char anchor_hash[65] = "";
-    const char *file = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--anchor") && i + 1 < argc) {
-            if (ctl_parse_anchor(argv[++i], &anchor_seq, anchor_hash) != 0) {
-                fprintf(stderr, "moderatorctl: --anchor takes SEQ:HASH (the head a verify "
-                                "printed)\n");
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--file") && i + 1 < argc) {
-            file = argv[++i];
-        } else {
-            fprintf(stderr, "usage: moderatorctl audit verify [--anchor SEQ:HASH] "
-                            "[--file EXPORT.jsonl]\n");
-            return 2;
-        }
+    const char *file = NULL, *anchor = NULL;
+    const ctl_opt opts[] = {{"--anchor", &anchor, NULL}, {"--file", &file, NULL}};
+    if (ctl_opts("audit verify", "audit verify [--anchor SEQ:HASH] [--file EXPORT.jsonl]",
+                 argc, argv, NULL, 0, 0, opts, sizeof opts / sizeof opts[0]))
+        return 2;
+    if (anchor && ctl_parse_anchor(anchor, &anchor_seq, anchor_hash) != 0) {
+        fprintf(stderr, "moderatorctl: --anchor takes SEQ:HASH (the head a verify printed)\n");
+        return 2;
     }
     if (file)
         return ctl_verify_file(file, anchor_seq, anchor_hash);
@@ -595,30 +569,26 @@ static int ctl_export_one(void *arg, const store_event *ev)
 
 static int ctl_audit_export(const char *db, int argc, char **argv)
 {
-    const char *since = NULL, *outpath = NULL;
+    const char *since = NULL, *since_s = NULL, *after_s = NULL, *outpath = NULL;
     char since_iso[32];
     long long after = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--since") && i + 1 < argc) {
-            long long since_ms;
-            mod_error perr = {0};
-            if (store_time_parse_ago(argv[++i], store_now_ms(), &since_ms, &perr) != 0) {
-                fprintf(stderr, "moderatorctl: --since: %s\n", perr.message);
-                return 2;
-            }
-            store_ms_iso(since_ms, since_iso); /* the stored times' form: compared as text */
-            since = since_iso;
-        } else if (!strcmp(argv[i], "--after") && i + 1 < argc) {
-            if (ctl_number("audit export", "--after", argv[++i], 0, LONG_MAX, &after))
-                return 2;
-        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-            outpath = argv[++i];
-        } else {
-            fprintf(stderr, "usage: moderatorctl audit export [--since TIME] [--after SEQ] "
-                            "[--out FILE]\n");
+    const ctl_opt opts[] = {
+        {"--since", &since_s, NULL}, {"--after", &after_s, NULL}, {"--out", &outpath, NULL}};
+    if (ctl_opts("audit export", "audit export [--since TIME] [--after SEQ] [--out FILE]",
+                 argc, argv, NULL, 0, 0, opts, sizeof opts / sizeof opts[0]))
+        return 2;
+    if (since_s) {
+        long long since_ms;
+        mod_error perr = {0};
+        if (store_time_parse_ago(since_s, store_now_ms(), &since_ms, &perr) != 0) {
+            fprintf(stderr, "moderatorctl: --since: %s\n", perr.message);
             return 2;
         }
+        store_ms_iso(since_ms, since_iso); /* the stored times' form: compared as text */
+        since = since_iso;
     }
+    if (after_s && ctl_number("audit export", "--after", after_s, 0, LONG_MAX, &after))
+        return 2;
     store *st;
     if (ctl_open_db(db, &st) != 0)
         return 1;
@@ -647,22 +617,19 @@ static int ctl_audit_export(const char *db, int argc, char **argv)
 
 static int ctl_audit_prune(const char *db, int argc, char **argv)
 {
-    long long days = -1;
+    static const char usage[] = "audit prune --older-than DAYS [--dry-run]\n"
+                                "  DAYS: a whole number of days (0: every comment up to now)";
+    const char *days_s = NULL;
     int dry = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--older-than") && i + 1 < argc) {
-            if (ctl_number("audit prune", "--older-than", argv[++i], 0, 100000, &days))
-                return 2;
-        } else if (!strcmp(argv[i], "--dry-run")) {
-            dry = 1;
-        } else {
-            days = -1;
-            break;
-        }
-    }
+    const ctl_opt opts[] = {{"--older-than", &days_s, NULL}, {"--dry-run", NULL, &dry}};
+    if (ctl_opts("audit prune", usage, argc, argv, NULL, 0, 0, opts, sizeof opts / sizeof opts[0]))
+        return 2;
+    long long days = -1;
+    if (days_s && ctl_number("audit prune", "--older-than", days_s, 0, 100000, &days))
+        return 2;
     if (days < 0) {
-        fprintf(stderr, "usage: moderatorctl audit prune --older-than DAYS [--dry-run]\n"
-                        "  DAYS: a whole number of days (0: every comment up to now)\n");
+        fprintf(stderr, "moderatorctl: audit prune: --older-than DAYS is required\nusage: "
+                        "moderatorctl %s\n", usage);
         return 2;
     }
     time_t t = time(NULL) - days * 86400;

@@ -101,3 +101,41 @@ int ctl_number(const char *cmd, const char *opt, const char *s, long long min, l
     *out = n;
     return 0;
 }
+
+static int ctl_usage(const char *usage)
+{
+    if (usage)
+        fprintf(stderr, "usage: moderatorctl %s\n", usage);
+    return 2;
+}
+
+int ctl_opts(const char *cmd, const char *usage, int argc, char **argv, const char **pos, int npos,
+             int need, const ctl_opt *opts, size_t nopts)
+{
+    int got = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t k = 0;
+        while (k < nopts && strcmp(argv[i], opts[k].name) != 0)
+            k++;
+        if (k < nopts && !opts[k].value) {
+            *opts[k].flag = 1;
+        } else if (k < nopts) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "moderatorctl: %s: %s needs a value\n", cmd, argv[i]);
+                return ctl_usage(usage);
+            }
+            *opts[k].value = argv[++i];
+        } else if (argv[i][0] != '-' && got < npos) {
+            pos[got++] = argv[i];
+        } else {
+            fprintf(stderr, "moderatorctl: %s: unexpected \"%s\"\n", cmd, argv[i]);
+            return ctl_usage(usage);
+        }
+    }
+    if (got < need) {
+        fprintf(stderr, "moderatorctl: %s: missing argument%s\n", cmd,
+                usage ? "" : " (see moderatorctl help)");
+        return ctl_usage(usage);
+    }
+    return 0;
+}

@@ -71,47 +71,14 @@ static int ctl_print_safe(const char *s, int cols)
     return n;
 }
 
-/* Reads "--name VALUE" options; returns 0, or 2 (usage) naming the stray argument. */
-typedef struct {
-    const char *name;
-    const char **value;
-} ctl_opt;
-
-static int ctl_opts(const char *cmd, int argc, char **argv, int npos, const char **pos,
-                    const ctl_opt *opts, size_t nopts)
-{
-    int got = 0;
-    for (int i = 0; i < argc; i++) {
-        size_t k = 0;
-        for (; k < nopts; k++)
-            if (strcmp(argv[i], opts[k].name) == 0)
-                break;
-        if (k < nopts) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "moderatorctl: %s: %s needs a value\n", cmd, argv[i]);
-                return 2;
-            }
-            *opts[k].value = argv[++i];
-        } else if (argv[i][0] != '-' && got < npos) {
-            pos[got++] = argv[i];
-        } else {
-            fprintf(stderr, "moderatorctl: %s: unexpected \"%s\"\n", cmd, argv[i]);
-            return 2;
-        }
-    }
-    if (got < npos) {
-        fprintf(stderr, "moderatorctl: %s: missing argument (see moderatorctl help)\n", cmd);
-        return 2;
-    }
-    return 0;
-}
-
 static int ctl_queue_list(const char *db, int argc, char **argv)
 {
     const char *status = "held", *site = NULL, *category = NULL, *limit_s = NULL, *after_s = NULL;
-    const ctl_opt opts[] = {{"--status", &status}, {"--site", &site}, {"--category", &category},
-                            {"--limit", &limit_s}, {"--after", &after_s}};
-    int rc = ctl_opts("queue list", argc, argv, 0, NULL, opts, sizeof opts / sizeof opts[0]);
+    const ctl_opt opts[] = {{"--status", &status, NULL},   {"--site", &site, NULL},
+                            {"--category", &category, NULL}, {"--limit", &limit_s, NULL},
+                            {"--after", &after_s, NULL}};
+    int rc = ctl_opts("queue list", NULL, argc, argv, NULL, 0, 0, opts,
+                      sizeof opts / sizeof opts[0]);
     if (rc)
         return rc;
     store_queue_query q = {.state = status, .site = site, .category = -1, .limit = 50};
@@ -170,8 +137,8 @@ static int ctl_queue_list(const char *db, int argc, char **argv)
 static int ctl_decide(const char *db, const char *decision, int argc, char **argv)
 {
     const char *id = NULL, *reason = NULL;
-    const ctl_opt opts[] = {{"--reason", &reason}};
-    int rc = ctl_opts(decision, argc, argv, 1, &id, opts, 1);
+    const ctl_opt opts[] = {{"--reason", &reason, NULL}};
+    int rc = ctl_opts(decision, NULL, argc, argv, &id, 1, 1, opts, 1);
     if (rc)
         return rc;
     if (strcmp(decision, "reject") == 0 && (!reason || !*reason)) {
@@ -200,9 +167,9 @@ static int ctl_decide(const char *db, const char *decision, int argc, char **arg
 static int ctl_sanction(const char *db, const char *cmd, int argc, char **argv)
 {
     const char *author = NULL, *reason = NULL, *until = NULL;
-    const ctl_opt opts[] = {{"--reason", &reason}, {"--until", &until}};
+    const ctl_opt opts[] = {{"--reason", &reason, NULL}, {"--until", &until, NULL}};
     int clear = strcmp(cmd, "unban") == 0;
-    int rc = ctl_opts(cmd, argc, argv, 1, &author, opts, clear ? 1 : 2);
+    int rc = ctl_opts(cmd, NULL, argc, argv, &author, 1, 1, opts, clear ? 1 : 2);
     if (rc)
         return rc;
     if (!clear && (!reason || !*reason)) {
@@ -242,7 +209,7 @@ static int ctl_sanction(const char *db, const char *cmd, int argc, char **argv)
 static int ctl_author(const char *db, int argc, char **argv)
 {
     const char *author = NULL;
-    int rc = ctl_opts("author", argc, argv, 1, &author, NULL, 0);
+    int rc = ctl_opts("author", NULL, argc, argv, &author, 1, 1, NULL, 0);
     if (rc)
         return rc;
     store *st;

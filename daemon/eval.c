@@ -166,34 +166,23 @@ static int cmp_double(const void *a, const void *b)
 
 int ctl_eval(const char *rules_dir, int argc, char **argv)
 {
-    const char *compare = NULL, *errors = NULL, *file = NULL;
-    long long limit = 50, repeat = 5;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rules") && i + 1 < argc)
-            rules_dir = argv[++i];
-        else if (!strcmp(argv[i], "--compare") && i + 1 < argc)
-            compare = argv[++i];
-        else if (!strcmp(argv[i], "--errors") && i + 1 < argc)
-            errors = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
-            if (ctl_number("eval", "--limit", argv[++i], 0, LONG_MAX, &limit))
-                return 2;
-        } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
-            if (ctl_number("eval", "--repeat", argv[++i], 1, 1000, &repeat))
-                return 2;
-        }
-        else if (argv[i][0] != '-' && !file)
-            file = argv[i];
-        else {
-            fprintf(stderr, "usage: moderatorctl eval FILE.jsonl [--rules DIR] [--compare DIR2] "
-                            "[--errors fp|fn|all] [--limit N]\n");
-            return 2;
-        }
-    }
-    if (!file) {
-        fprintf(stderr, "usage: moderatorctl eval FILE.jsonl [--rules DIR] [--compare DIR2]\n");
+    const char *compare = NULL, *errors = NULL, *file = NULL, *limit_s = NULL, *repeat_s = NULL;
+    const ctl_opt opts[] = {{"--rules", &rules_dir, NULL},  {"--compare", &compare, NULL},
+                            {"--errors", &errors, NULL},    {"--limit", &limit_s, NULL},
+                            {"--repeat", &repeat_s, NULL}};
+    if (ctl_opts("eval",
+                 "eval FILE.jsonl [--rules DIR] [--compare DIR2] [--errors fp|fn|all] [--limit N] "
+                 "[--repeat N]",
+                 argc - 1, argv + 1, &file, 1, 1, opts, sizeof opts / sizeof opts[0]))
+        return 2;
+    if (errors && strcmp(errors, "fp") && strcmp(errors, "fn") && strcmp(errors, "all")) {
+        fprintf(stderr, "moderatorctl: eval: --errors takes fp, fn or all, not \"%s\"\n", errors);
         return 2;
     }
+    long long limit = 50, repeat = 5;
+    if ((limit_s && ctl_number("eval", "--limit", limit_s, 0, LONG_MAX, &limit)) ||
+        (repeat_s && ctl_number("eval", "--repeat", repeat_s, 1, 1000, &repeat)))
+        return 2;
     size_t n = 0;
     eval_row *rows = read_rows(file, &n);
     if (!rows)

@@ -21,6 +21,23 @@ const char *ctl_settings_thresholds(const char *dir);
  * policy.conf when dir is the settings' rules directory. Prints every problem and returns NULL
  * when they do not load. */
 struct mod_ruleset *ctl_load_rules(const char *dir);
+/* An option of a command: "--name VALUE" (value points where to put VALUE) or a flag "--name"
+ * (value NULL; *flag set to 1). */
+typedef struct {
+    const char *name;
+    const char **value;
+    int *flag;
+} ctl_opt;
+
+/*
+ * Reads a command's arguments: the options in opts, and up to npos positional arguments into
+ * pos, the first need of them required. Returns 0, or 2 (moderatorctl's usage status) after
+ * printing what is wrong (a stray argument, an option without its value, a missing argument)
+ * and, when usage is not NULL, "usage: moderatorctl USAGE".
+ */
+int ctl_opts(const char *cmd, const char *usage, int argc, char **argv, const char **pos, int npos,
+             int need, const ctl_opt *opts, size_t nopts);
+
 /* Reads s, the value of option opt of command cmd, as a whole number from min to max. Returns 0
  * with *out, or prints what is wrong and returns 2 (a usage error, moderatorctl's exit status). */
 int ctl_number(const char *cmd, const char *opt, const char *s, long long min, long long max,

@@ -56,6 +56,34 @@ def test_number_options_are_whole_numbers(tmp_path):
     assert len([l for l in p.stdout.splitlines() if l.startswith("FP ")]) == 2, p.stdout
 
 
+def test_every_command_reads_options_alike(tmp_path):
+    """One option reader: a stray argument, an option without its value or a missing argument
+    exits 2 naming the problem, then the command's usage; nothing is done."""
+    db = tmp_path / "x.db"
+    refused = [
+        (("eval", "rows.jsonl", "--bogus"), 'eval: unexpected "--bogus"', "usage: moderatorctl eval"),
+        (("eval",), "eval: missing argument", "usage: moderatorctl eval FILE.jsonl"),
+        (("eval", "rows.jsonl", "--limit"), "eval: --limit needs a value", "usage: moderatorctl eval"),
+        (("eval", "rows.jsonl", "--errors", "xx"), "--errors takes fp, fn or all", ""),
+        (("rules", "lint", "--bogus"), 'rules lint: unexpected "--bogus"', "usage: moderatorctl rules lint"),
+        (("rules", "diff", "a", "b"), "rules diff: --on FILE.jsonl is required", "OLD, NEW:"),
+        (("rules", "diff", "a", "--on", "x"), "rules diff: missing argument", "usage: moderatorctl rules diff"),
+        (("explain",), "explain: missing argument", "usage: moderatorctl explain ID"),
+        (("audit", "export", "--out"), "audit export: --out needs a value", "usage: moderatorctl audit export"),
+        (("audit", "prune", "--dry-run"), "--older-than DAYS is required", "DAYS: a whole number"),
+        (("audit", "verify", "extra"), 'audit verify: unexpected "extra"', "usage: moderatorctl audit verify"),
+        (("queue", "list", "extra"), 'queue list: unexpected "extra"', ""),
+    ]
+    for args, problem, usage in refused:
+        p = ctl(db, *args, rules=ROOT / "rules", check=False)
+        assert p.returncode == 2 and problem in p.stderr and usage in p.stderr, (args, p.stderr)
+        assert p.stdout == "", (args, p.stdout)
+    assert not db.exists()  # nothing was opened, let alone written
+    # flags and options in any order around the positional argument
+    p = ctl(db, "rules", "lint", "-W", ROOT / "rules", "--strict")
+    assert "0 errors, 0 warnings" in p.stdout
+
+
 def test_check_rejects_bad_json(env):
     p = ctl(env.db, "check", rules=env.rules, stdin='{"text": 5}', check=False)
     assert p.returncode != 0 and '"text"' in p.stderr
