@@ -127,6 +127,8 @@ int ctl_opts(const char *cmd, const char *usage, int argc, char **argv, const ch
             *opts[k].value = argv[++i];
         } else if (argv[i][0] != '-' && got < npos) {
             pos[got++] = argv[i];
+        } else if (usage && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
+            return ctl_usage(usage); /* asked for: the usage alone */
         } else {
             fprintf(stderr, "moderatorctl: %s: unexpected \"%s\"\n", cmd, argv[i]);
             return ctl_usage(usage);

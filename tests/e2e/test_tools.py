@@ -79,6 +79,8 @@ def test_every_command_reads_options_alike(tmp_path):
         assert p.returncode == 2 and problem in p.stderr and usage in p.stderr, (args, p.stderr)
         assert p.stdout == "", (args, p.stdout)
     assert not db.exists()  # nothing was opened, let alone written
+    p = ctl(db, "eval", "-h", check=False)  # asked for: the usage alone
+    assert p.returncode == 2 and p.stderr.startswith("usage: moderatorctl eval FILE.jsonl"), p.stderr
     # flags and options in any order around the positional argument
     p = ctl(db, "rules", "lint", "-W", ROOT / "rules", "--strict")
     assert "0 errors, 0 warnings" in p.stdout
