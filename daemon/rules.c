@@ -640,6 +640,13 @@ static void parse_rules(mod_ruleset *rs, src_file *sf, int cat, rule_diags *diag
                 ok = 0;
                 break;
             }
+            if (tok[0] == '^' && tok[1]) { /* normalizing would drop the '^' without a word */
+                diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],
+                         "write ^ apart, before the pattern: NAME WEIGHT ^ kill her",
+                         "'^' must stand alone");
+                ok = 0;
+                break;
+            }
             if (strcmp(tok, "^") == 0) {
                 if (f != 2) {
                     diags_add(diags, DIAG_ERROR, sf->file, i + 1, cols[f],

@@ -343,6 +343,8 @@ static void test_sentence_start(void **state)
                      "'^' (the start of a sentence) can only begin a pattern");
     expect_one_error("profanity.rules", "fuck 4 fuck\ncmd 8 ^\n", "profanity.rules", 2, 7,
                      "empty pattern");
+    expect_one_error("profanity.rules", "fuck 4 fuck\ncmd 8 ^kill him\n", "profanity.rules", 2, 7,
+                     "'^' must stand alone");
 }
 
 /* "unless @SET ..N" counts a guard term only before the match; "~N" on either side. */
