@@ -376,7 +376,11 @@ void compat_rule_names(const mod_result *res, char *out, size_t len)
     out[0] = '\0';
     for (size_t i = 0; res && i < res->n_matches; i++) {
         const char *r = res->matches[i].rule;
-        if (strstr(out, r))
+        /* a rule that fired twice is named once; compare whole names ("fuck" is not "fuck_you") */
+        size_t k = 0;
+        while (k < i && strcmp(res->matches[k].rule, r) != 0)
+            k++;
+        if (k < i)
             continue;
         int w = snprintf(out + used, len - used, "%s%s", used ? "," : "", r);
         if (w < 0 || (size_t)w >= len - used) {

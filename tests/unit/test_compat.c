@@ -124,6 +124,22 @@ static void test_html_text(void **state)
     free(map);
 }
 
+/* Each rule once, compared by whole name: "profanity.fuck" is not inside "profanity.fuck_you". */
+static void test_rule_names(void **state)
+{
+    (void)state;
+    mod_match m[4] = {{.rule = "profanity.fuck_you"}, {.rule = "profanity.fuck"},
+                      {.rule = "profanity.fuck_you"}, {.rule = "ethnic_slur.kill_group"}};
+    mod_result res = {.matches = m, .n_matches = 4};
+    char out[128];
+    compat_rule_names(&res, out, sizeof out);
+    assert_string_equal(out, "profanity.fuck_you,profanity.fuck,ethnic_slur.kill_group");
+    compat_rule_names(&res, out, 30); /* what does not fit is left out whole */
+    assert_string_equal(out, "profanity.fuck_you");
+    compat_rule_names(NULL, out, sizeof out);
+    assert_string_equal(out, "");
+}
+
 static void test_offsets(void **state)
 {
     (void)state;
@@ -241,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_host_key),
         cmocka_unit_test(test_coral_verify),
         cmocka_unit_test(test_html_text),
+        cmocka_unit_test(test_rule_names),
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_features_and_probabilities),
         cmocka_unit_test(test_metrics_render),
