@@ -45,16 +45,10 @@ static void ctl_usage(FILE *f)
 static int ctl_key_add(const char *db, int argc, char **argv)
 {
     const char *role = NULL, *name = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--role") && i + 1 < argc)
-            role = argv[++i];
-        else if (!strcmp(argv[i], "--name") && i + 1 < argc)
-            name = argv[++i];
-        else {
-            fprintf(stderr, "moderatorctl: key add: unexpected \"%s\"\n", argv[i]);
-            return 2;
-        }
-    }
+    const ctl_opt opts[] = {{"--role", &role, NULL}, {"--name", &name, NULL}};
+    if (ctl_opts("key add", "key add --role cms|moderator|admin [--name NAME]", argc, argv, NULL,
+                 0, 0, opts, 2))
+        return 2;
     if (!role) {
         fprintf(stderr, "moderatorctl: key add needs --role cms|moderator|admin\n");
         return 2;
@@ -233,15 +227,10 @@ static void ctl_print_result(const mod_ruleset *rs, const mod_result *res)
 static int ctl_check(const char *rules, int argc, char **argv)
 {
     int json_out = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json_out = 1;
-        } else {
-            fprintf(stderr, "moderatorctl: check: unexpected \"%s\" (the comment is read from "
-                            "stdin)\n", argv[i]);
-            return 2;
-        }
-    }
+    const ctl_opt opts[] = {{"--json", NULL, &json_out}};
+    if (ctl_opts("check", "check [--json] < COMMENT (plain text, or JSON)", argc, argv, NULL, 0, 0,
+                 opts, 1))
+        return 2;
     size_t len = 0;
     char *input = ctl_read_stdin(&len);
     if (!input)

@@ -18,7 +18,6 @@
 #include "api_internal.h" /* api_dump: the number format of the replies */
 #include "ctl_common.h"
 #include "engine.h"
-#include "eval.h"
 #include "lint.h"
 #include "reload.h"
 #include "store.h"
@@ -110,17 +109,8 @@ static mod_ruleset *ctl_load_set(const char *db, const char *what, store **st)
 {
     struct stat sb;
     mod_error err = {0};
-    if (stat(what, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        reload_config cfg = {.rules_dir = what, .thresholds = ctl_settings_thresholds(what)};
-        rule_diags d = {0};
-        mod_ruleset *rs = NULL;
-        if (reload_build(&cfg, 0, &rs, &d, &err) != 0) {
-            diags_print(&d, stderr);
-            fprintf(stderr, "moderatorctl: %s: the rules do not load\n", what);
-        }
-        diags_free(&d);
-        return rs;
-    }
+    if (stat(what, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return ctl_load_rules(what);
     if (!ruleset_version_valid(what)) {
         fprintf(stderr, "moderatorctl: \"%s\" is neither a rules directory nor a version "
                         "(16 hex digits)\n", what);
@@ -632,11 +622,8 @@ static int ctl_audit_prune(const char *db, int argc, char **argv)
                         "moderatorctl %s\n", usage);
         return 2;
     }
-    time_t t = time(NULL) - days * 86400;
-    struct tm tm;
-    char before[40];
-    gmtime_r(&t, &tm);
-    strftime(before, sizeof before, "%Y-%m-%dT%H:%M:%S.999Z", &tm);
+    char before[32]; /* the stored times' form: compared as text */
+    store_ms_iso(store_now_ms() - days * 86400000LL, before);
     char actor[160];
     ctl_actor(actor, sizeof actor);
 

@@ -141,3 +141,22 @@ int ctl_opts(const char *cmd, const char *usage, int argc, char **argv, const ch
     }
     return 0;
 }
+
+char *ctl_rule_names(const mod_result *res)
+{
+    size_t len = 1;
+    for (size_t m = 0; m < res->n_matches; m++)
+        len += strlen(res->matches[m].rule) + 1;
+    char *out = malloc(len), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t m = 0; m < res->n_matches; m++) {
+        if (m)
+            *p++ = ' ';
+        size_t n = strlen(res->matches[m].rule);
+        memcpy(p, res->matches[m].rule, n);
+        p += n;
+    }
+    *p = '\0';
+    return out;
+}

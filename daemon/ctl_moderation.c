@@ -77,7 +77,10 @@ static int ctl_queue_list(const char *db, int argc, char **argv)
     const ctl_opt opts[] = {{"--status", &status, NULL},   {"--site", &site, NULL},
                             {"--category", &category, NULL}, {"--limit", &limit_s, NULL},
                             {"--after", &after_s, NULL}};
-    int rc = ctl_opts("queue list", NULL, argc, argv, NULL, 0, 0, opts,
+    int rc = ctl_opts("queue list",
+                      "queue list [--status S] [--site S] [--category C] [--limit N] "
+                      "[--after CURSOR]",
+                      argc, argv, NULL, 0, 0, opts,
                       sizeof opts / sizeof opts[0]);
     if (rc)
         return rc;
@@ -138,10 +141,12 @@ static int ctl_decide(const char *db, const char *decision, int argc, char **arg
 {
     const char *id = NULL, *reason = NULL;
     const ctl_opt opts[] = {{"--reason", &reason, NULL}};
-    int rc = ctl_opts(decision, NULL, argc, argv, &id, 1, 1, opts, 1);
+    int reject = strcmp(decision, "reject") == 0;
+    int rc = ctl_opts(decision, reject ? "reject ID --reason R" : "approve ID [--reason R]", argc,
+                      argv, &id, 1, 1, opts, 1);
     if (rc)
         return rc;
-    if (strcmp(decision, "reject") == 0 && (!reason || !*reason)) {
+    if (reject && (!reason || !*reason)) {
         fprintf(stderr, "moderatorctl: reject needs --reason R\n");
         return 2;
     }
@@ -169,7 +174,10 @@ static int ctl_sanction(const char *db, const char *cmd, int argc, char **argv)
     const char *author = NULL, *reason = NULL, *until = NULL;
     const ctl_opt opts[] = {{"--reason", &reason, NULL}, {"--until", &until, NULL}};
     int clear = strcmp(cmd, "unban") == 0;
-    int rc = ctl_opts(cmd, NULL, argc, argv, &author, 1, 1, opts, clear ? 1 : 2);
+    char usage[64];
+    snprintf(usage, sizeof usage, "%s AUTHOR %s", cmd,
+             clear ? "[--reason R]" : "--reason R [--until T]");
+    int rc = ctl_opts(cmd, usage, argc, argv, &author, 1, 1, opts, clear ? 1 : 2);
     if (rc)
         return rc;
     if (!clear && (!reason || !*reason)) {
@@ -209,7 +217,7 @@ static int ctl_sanction(const char *db, const char *cmd, int argc, char **argv)
 static int ctl_author(const char *db, int argc, char **argv)
 {
     const char *author = NULL;
-    int rc = ctl_opts("author", NULL, argc, argv, &author, 1, 1, NULL, 0);
+    int rc = ctl_opts("author", "author AUTHOR", argc, argv, &author, 1, 1, NULL, 0);
     if (rc)
         return rc;
     store *st;

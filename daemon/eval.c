@@ -30,6 +30,16 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void free_rows(eval_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].id);
+        free(rows[i].text);
+        free(rows[i].expected);
+    }
+    free(rows);
+}
+
 static eval_row *read_rows(const char *path, size_t *count)
 {
     FILE *f = fopen(path, "r");
@@ -37,13 +47,14 @@ static eval_row *read_rows(const char *path, size_t *count)
         fprintf(stderr, "moderatorctl: %s: cannot open\n", path);
         return NULL;
     }
-    size_t cap = 1024, n = 0;
-    eval_row *rows = malloc(cap * sizeof *rows);
+    size_t cap = 0, n = 0;
+    eval_row *rows = NULL;
+    int oom = 0;
     char *line = NULL;
     size_t lcap = 0;
     ssize_t len;
     long lineno = 0;
-    while ((len = getline(&line, &lcap, f)) > 0) {
+    while (!oom && (len = getline(&line, &lcap, f)) > 0) {
         lineno++;
         if (len <= 1)
             continue;
@@ -56,17 +67,27 @@ static eval_row *read_rows(const char *path, size_t *count)
             json_decref(o);
             continue;
         }
-        if (n == cap)
-            rows = realloc(rows, (cap *= 2) * sizeof *rows);
+        if (n == cap) {
+            eval_row *grown = realloc(rows, (cap ? cap * 2 : 1024) * sizeof *rows);
+            if (!grown) {
+                oom = 1;
+                json_decref(o);
+                break;
+            }
+            rows = grown;
+            cap = cap ? cap * 2 : 1024;
+        }
         eval_row *r = &rows[n++];
-        r->text = strdup(text);
-        r->len = json_string_length(json_object_get(o, "text"));
+        memset(r, 0, sizeof *r);
+        r->text = strdup(text); /* no NUL inside: json_loadb refuses \u0000 without a flag */
+        r->len = strlen(text);
         r->expected = strdup(exp);
         const char *id = json_string_value(json_object_get(o, "id"));
         if (id)
             r->id = strdup(id);
         else if (asprintf(&r->id, "line %ld", lineno) < 0)
             r->id = NULL;
+        oom = !r->text || !r->expected || !r->id;
         json_t *labels = json_object_get(o, "labels");
         for (int k = 0; k < 4; k++) {
             json_t *v = json_object_get(labels, label_names[k]);
@@ -76,18 +97,13 @@ static eval_row *read_rows(const char *path, size_t *count)
     }
     free(line);
     fclose(f);
-    *count = n;
-    return rows;
-}
-
-static void free_rows(eval_row *rows, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].id);
-        free(rows[i].text);
-        free(rows[i].expected);
+    if (oom) {
+        fprintf(stderr, "moderatorctl: %s: out of memory\n", path);
+        free_rows(rows, n);
+        return NULL;
     }
-    free(rows);
+    *count = n;
+    return rows ? rows : calloc(1, sizeof *rows); /* an empty file is no error */
 }
 
 typedef struct {
@@ -95,25 +111,6 @@ typedef struct {
     double cat[CAT__COUNT];
     char *rules; /* space-separated rule names */
 } row_result;
-
-char *ctl_rule_names(const mod_result *res)
-{
-    size_t len = 1;
-    for (size_t m = 0; m < res->n_matches; m++)
-        len += strlen(res->matches[m].rule) + 1;
-    char *out = malloc(len), *p = out;
-    if (!out)
-        return NULL;
-    for (size_t m = 0; m < res->n_matches; m++) {
-        if (m)
-            *p++ = ' ';
-        size_t n = strlen(res->matches[m].rule);
-        memcpy(p, res->matches[m].rule, n);
-        p += n;
-    }
-    *p = '\0';
-    return out;
-}
 
 static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
@@ -124,35 +121,25 @@ static void print_prf(const char *name, long tp, long fp, long fn)
            ratio(2 * p * r, p + r), tp, fp, fn);
 }
 
-/* Scores every row, untimed: engine_pass measures the engine. */
-static void score_rows(const mod_ruleset *rs, const eval_row *rows, size_t n, row_result *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        mod_input in = {.text = rows[i].text, .len = rows[i].len};
-        mod_result res;
-        mod_error err;
-        if (engine_check(rs, &in, &res, &err) < 0) {
-            out[i].verdict = VERDICT_ACCEPT;
-            out[i].rules = strdup("");
-            continue;
-        }
-        out[i].verdict = res.verdict;
-        memcpy(out[i].cat, res.categories, sizeof out[i].cat);
-        out[i].rules = ctl_rule_names(&res);
-        engine_result_free(&res);
-    }
-}
-
-/* One pass of the engine alone, freeing each result (part of its cost), timed as a whole (a
- * clock read per row would be a measurable share of a short comment). */
-static double engine_pass(const mod_ruleset *rs, const eval_row *rows, size_t n)
+/* One pass of the engine, timed as a whole (a clock read per row would be a measurable share of
+ * a short comment). Each result is freed, part of its cost; with out, the verdict, scores and
+ * rule names are kept first, so the pass that scores the rows is also the one timed cold. */
+static double engine_pass(const mod_ruleset *rs, const eval_row *rows, size_t n,
+                          row_result *out)
 {
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
         mod_input in = {.text = rows[i].text, .len = rows[i].len};
         mod_result res;
         mod_error err;
-        if (engine_check(rs, &in, &res, &err) == 0)
+        int ok = engine_check(rs, &in, &res, &err) == 0;
+        if (out) {
+            out[i].verdict = ok ? res.verdict : VERDICT_ACCEPT;
+            if (ok)
+                memcpy(out[i].cat, res.categories, sizeof out[i].cat);
+            out[i].rules = ok ? ctl_rule_names(&res) : strdup("");
+        }
+        if (ok)
             engine_result_free(&res);
     }
     return now_s() - t0;
@@ -192,15 +179,22 @@ int ctl_eval(const char *rules_dir, int argc, char **argv)
         free_rows(rows, n);
         return 1;
     }
-    /* The first pass meets cold caches and is timed on its own; the rows are scored after it. */
-    double secs = engine_pass(rs, rows, n), warm = 0;
     row_result *res = calloc(n ? n : 1, sizeof *res);
-    score_rows(rs, rows, n, res);
+    double *warm_runs = calloc((size_t)repeat, sizeof *warm_runs);
+    if (!res || !warm_runs) {
+        fprintf(stderr, "moderatorctl: eval: out of memory\n");
+        free(res);
+        free(warm_runs);
+        free_rows(rows, n);
+        ruleset_unref(rs);
+        return 1;
+    }
+    /* The first pass meets cold caches and scores the rows. */
+    double secs = engine_pass(rs, rows, n, res), warm = 0;
     /* Further passes measure the steady state, where every word is already cached; the
      * median of them is reported (machines are noisy). */
-    double *warm_runs = calloc((size_t)repeat, sizeof *warm_runs);
     for (long k = 0; k < repeat; k++)
-        warm_runs[k] = engine_pass(rs, rows, n);
+        warm_runs[k] = engine_pass(rs, rows, n, NULL);
     qsort(warm_runs, (size_t)repeat, sizeof *warm_runs, cmp_double);
     warm = warm_runs[repeat / 2];
     free(warm_runs);
@@ -272,11 +266,14 @@ int ctl_eval(const char *rules_dir, int argc, char **argv)
     int rc = 0;
     if (compare) {
         mod_ruleset *rs2 = ctl_load_rules(compare);
-        if (!rs2) {
+        row_result *other = rs2 ? calloc(n ? n : 1, sizeof *other) : NULL;
+        if (!other) {
+            if (rs2)
+                fprintf(stderr, "moderatorctl: eval: out of memory\n");
+            ruleset_unref(rs2);
             rc = 1;
         } else {
-            row_result *other = calloc(n ? n : 1, sizeof *other);
-            score_rows(rs2, rows, n, other);
+            engine_pass(rs2, rows, n, other);
             long changed = 0, better = 0, worse = 0;
             for (size_t i = 0; i < n; i++) {
                 if (other[i].verdict == res[i].verdict)
@@ -392,17 +389,22 @@ static void run_case_file(const mod_ruleset *rs, const char *path, long *pass, l
 int ctl_cases(const char *rules_dir, int argc, char **argv)
 {
     long pass = 0, fail = 0;
-    mod_ruleset *rs = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
-            rules_dir = argv[++i];
-            continue;
-        }
-        if (!rs && !(rs = ctl_load_rules(rules_dir)))
-            return 1;
-        DIR *d = opendir(argv[i]);
+    const char **paths = calloc((size_t)argc, sizeof *paths);
+    const ctl_opt opts[] = {{"--rules", &rules_dir, NULL}};
+    if (!paths || ctl_opts("cases", "cases [--rules DIR] PATH...", argc - 1, argv + 1, paths,
+                           argc - 1, 1, opts, 1)) {
+        free(paths);
+        return 2;
+    }
+    mod_ruleset *rs = ctl_load_rules(rules_dir); /* after every option: --rules may come last */
+    if (!rs) {
+        free(paths);
+        return 1;
+    }
+    for (int i = 0; i < argc - 1 && paths[i]; i++) {
+        DIR *d = opendir(paths[i]);
         if (!d) {
-            run_case_file(rs, argv[i], &pass, &fail);
+            run_case_file(rs, paths[i], &pass, &fail);
             continue;
         }
         struct dirent *de;
@@ -416,12 +418,13 @@ int ctl_cases(const char *rules_dir, int argc, char **argv)
         closedir(d);
         for (int k = 0; k < nn; k++) {
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s", argv[i], names[k]);
+            snprintf(path, sizeof path, "%s/%s", paths[i], names[k]);
             run_case_file(rs, path, &pass, &fail);
             free(names[k]);
         }
     }
     printf("cases: %ld passed, %ld failed\n", pass, fail);
+    free(paths);
     ruleset_unref(rs);
     engine_thread_cleanup();
     return fail ? 1 : 0;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "engine.h"
 #include "store.h"
 
 /*
@@ -42,6 +43,9 @@ int ctl_opts(const char *cmd, const char *usage, int argc, char **argv, const ch
  * with *out, or prints what is wrong and returns 2 (a usage error, moderatorctl's exit status). */
 int ctl_number(const char *cmd, const char *opt, const char *s, long long min, long long max,
                long long *out);
+/* The names of the rules that matched, space-separated ("" for none); malloc'd, NULL when out of
+ * memory. */
+char *ctl_rule_names(const mod_result *res);
 /* Opens the database at db; prints the reason and returns -1 when it cannot. */
 int ctl_open_db(const char *db, store **st);
 /* "moderatorctl:$USER": who acted, for the audit trail. */

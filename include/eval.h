@@ -4,10 +4,6 @@
 
 #include "engine.h"
 
-/* The names of the rules that matched, space-separated ("" for none); malloc'd, NULL when out of
- * memory. */
-char *ctl_rule_names(const mod_result *res);
-
 /* moderatorctl eval FILE.jsonl [--rules DIR] [--compare DIR2] [--errors fp|fn|all] [--limit N]
  * argv[0] is "eval"; rules_dir is used unless --rules follows. Returns the process exit code. */
 int ctl_eval(const char *rules_dir, int argc, char **argv);

@@ -72,7 +72,11 @@ def test_every_command_reads_options_alike(tmp_path):
         (("audit", "export", "--out"), "audit export: --out needs a value", "usage: moderatorctl audit export"),
         (("audit", "prune", "--dry-run"), "--older-than DAYS is required", "DAYS: a whole number"),
         (("audit", "verify", "extra"), 'audit verify: unexpected "extra"', "usage: moderatorctl audit verify"),
-        (("queue", "list", "extra"), 'queue list: unexpected "extra"', ""),
+        (("queue", "list", "extra"), 'queue list: unexpected "extra"', "usage: moderatorctl queue list"),
+        (("reject", "x"), "reject needs --reason R", ""),
+        (("ban",), "ban: missing argument", "usage: moderatorctl ban AUTHOR --reason R"),
+        (("key", "add", "--bogus"), 'key add: unexpected "--bogus"', "usage: moderatorctl key add"),
+        (("cases",), "cases: missing argument", "usage: moderatorctl cases"),
     ]
     for args, problem, usage in refused:
         p = ctl(db, *args, rules=ROOT / "rules", check=False)
@@ -81,6 +85,9 @@ def test_every_command_reads_options_alike(tmp_path):
     assert not db.exists()  # nothing was opened, let alone written
     p = ctl(db, "eval", "-h", check=False)  # asked for: the usage alone
     assert p.returncode == 2 and p.stderr.startswith("usage: moderatorctl eval FILE.jsonl"), p.stderr
+    # --rules after the paths is read too: a directory that is not there fails the run
+    p = ctl(db, "cases", ROOT / "tests" / "cases", "--rules", tmp_path / "nonexistent", check=False)
+    assert p.returncode == 1 and "cannot open rules directory" in p.stderr, p.stderr
     # flags and options in any order around the positional argument
     p = ctl(db, "rules", "lint", "-W", ROOT / "rules", "--strict")
     assert "0 errors, 0 warnings" in p.stdout
