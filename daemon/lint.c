@@ -44,17 +44,14 @@ void diags_sort(rule_diags *d)
         qsort(d->items, d->count, sizeof *d->items, lint_diag_cmp);
 }
 
-/* Most diagnostics carry their own hint; the rest get the general one, but for a thresholds file
- * that reload.c cannot read, which it reports without one. */
+/* Most diagnostics carry their own hint, given where they are raised; the rest get the general
+ * one. */
 void diags_fill_hints(rule_diags *d)
 {
     for (size_t i = 0; d && i < d->count; i++) {
         rule_diag *it = &d->items[i];
-        if (it->hint || !it->message)
-            continue;
-        it->hint = strdup(strncmp(it->message, "cannot read", 11) == 0
-                              ? "check the file's permissions"
-                              : "see rules/README.md for the format");
+        if (!it->hint && it->message)
+            it->hint = strdup("see rules/README.md for the format");
     }
 }
 
@@ -388,7 +385,7 @@ typedef struct {
 } lint_try;
 
 /* Scores text and looks for rule ri among the matches. */
-static void lint_try_text(const mod_ruleset *rs, uint32_t ri, const char *text, lint_try *out)
+static void lint_try_once(const mod_ruleset *rs, uint32_t ri, const char *text, lint_try *out)
 {
     const rule_def *r = &rs->rules[ri];
     mod_input in = {.text = text, .len = strlen(text)};
@@ -404,15 +401,24 @@ static void lint_try_text(const mod_ruleset *rs, uint32_t ri, const char *text, 
             for (uint32_t k = 0; k < rs->n_rules; k++)
                 if (rs->rules[k].name == res.matches[m].rule)
                     out->outweighed_by = &rs->rules[k];
-            /* The sample is a whole comment, so it opens a sentence: a "^" rule outweighs r
-             * there, but r still counts inside a sentence. */
-            if (out->outweighed_by && out->outweighed_by->opens_sentence && !r->opens_sentence) {
-                out->outweighed_by = NULL;
-                out->fired = 1;
-            }
         }
     }
     engine_result_free(&res);
+}
+
+/* A sample is a whole comment, so it opens a sentence, where a "^" rule may outweigh r. r then
+ * gets the same words inside a sentence, where no "^" rule fires. */
+static void lint_try_text(const mod_ruleset *rs, uint32_t ri, const char *text, lint_try *out)
+{
+    lint_try_once(rs, ri, text, out);
+    if (out->fired || !out->outweighed_by || !out->outweighed_by->opens_sentence ||
+        rs->rules[ri].opens_sentence)
+        return;
+    lint_str inside = {0};
+    ls_printf(&inside, "then %s", text);
+    memset(out, 0, sizeof *out);
+    lint_try_once(rs, ri, inside.p, out);
+    free(inside.p);
 }
 
 /* The sample comment made of term choice[e] of each element. 0 if an element has no such term. */
@@ -498,9 +504,7 @@ static void lint_never_match(const mod_ruleset *rs, uint8_t *reported, rule_diag
     for (uint32_t ri = 0; ri < rs->n_rules; ri++) {
         const rule_def *r = &rs->rules[ri];
         int col = lint_field_col(r->source, 2);
-        uint32_t choice[64] = {0};
-        if (r->n_elems > 64)
-            continue;
+        uint32_t choice[RULE_MAX_ELEMS] = {0}; /* the loader refuses longer patterns */
         const char *empty = NULL;
         for (uint32_t e = 0; e < r->n_elems; e++) {
             uint32_t s = r->elems[e].set;
@@ -607,7 +611,7 @@ static void lint_allow(const mod_ruleset *rs, rule_diags *d)
     if (!built)
         return;
     strmap seen = {0};
-    char line[1024];
+    char line[MAX_LINE];
     for (int ln = 1; lint_line(f, ln, line, sizeof line); ln++) {
         rules_strip_comment(line);
         char *p = line;
@@ -715,7 +719,7 @@ static void lint_sets(const mod_ruleset *rs, rule_diags *d)
         const lex_set *set = &rs->sets[s];
         if (!lint_is_named(set) || set->used || s == rs->allow_set || s == rs->mention_set)
             continue;
-        char line[4096];
+        char line[MAX_LINE];
         int col = 1;
         if (lint_line(lint_file(rs, set->file), set->line, line, sizeof line)) {
             char *at = strchr(line, '@');

@@ -87,8 +87,8 @@ static int reload_build_counted(const reload_config *cfg, int lint, mod_ruleset 
         size_t len = 0;
         char *content = rule_file_read(cfg->thresholds, &len);
         if (!content) {
-            diags_add(diags, DIAG_ERROR, cfg->thresholds, 0, 0, NULL, "cannot read: %s",
-                        strerror(errno));
+            diags_add(diags, DIAG_ERROR, cfg->thresholds, 0, 0, "check the file's permissions",
+                      "cannot read: %s", strerror(errno));
         } else {
             size_t k = 0;
             while (k < n && strcmp(files[k].name, "policy.conf") != 0)

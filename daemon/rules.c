@@ -252,10 +252,6 @@ typedef struct {
     int n_lines;
 } src_file;
 
-/* The longest line a rule file may hold, its end included: every reader's buffer has this size,
- * so a longer line is refused when the file is split rather than cut short by a reader. */
-#define MAX_LINE 4096
-
 static void split_lines(src_file *sf, const char *content, size_t len, rule_diags *diags)
 {
     sf->text = malloc(len + 1);
@@ -915,7 +911,7 @@ static void parse_allow(mod_ruleset *rs, src_file *sf, rule_diags *diags)
 
 /* ---- derived indexes ---- */
 
-static void surface_add(mod_ruleset *rs, const char *form, uint32_t wid, int rule_word)
+static void surface_add(mod_ruleset *rs, const char *form, uint32_t wid)
 {
     int added;
     uint32_t *idx = strmap_put(&rs->surface, form, strlen(form), rs->n_surface, &added);
@@ -933,7 +929,7 @@ static void surface_add(mod_ruleset *rs, const char *form, uint32_t wid, int rul
     u32vec_add_unique(&rs->surface_words[*idx], wid);
     /* Only words rules fire on are rule words for the Scunthorpe guard: an allowed phrase or an
      * "unless" word must not let a wildcard fire inside it. */
-    if (rule_word)
+    if (rs->words[wid].element)
         strmap_put(&rs->rule_vocab, form, strlen(form), 1, NULL);
 }
 
@@ -992,7 +988,7 @@ static void add_inflections(mod_ruleset *rs, uint32_t wid)
             else if (!english && strcmp(end, "es") == 0)
                 sp.found = variant == 0; /* not English either way: a plain plural */
             if (sp.found)
-                surface_add(rs, cand, wid, 1);
+                surface_add(rs, cand, wid); /* only element words get inflections */
         }
     }
 }
@@ -1036,7 +1032,7 @@ static void build_indexes(mod_ruleset *rs)
         lex_word *lw = &rs->words[w];
         size_t len = strlen(lw->text);
         if (lw->kind == W_EXACT || lw->kind == W_ONLY) {
-            surface_add(rs, lw->text, w, lw->element);
+            surface_add(rs, lw->text, w);
         } else if (lw->kind == W_PREFIX) {
             strmap_put(&rs->prefixes, lw->text, len, w, NULL);
             strmap_put(&rs->rule_vocab, lw->text, len, 1, NULL);

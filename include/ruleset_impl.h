@@ -42,6 +42,11 @@ typedef struct {
     uint32_t n;    /* words allowed between them */
 } rule_elem;
 
+/* The longest line a rule file may hold, its end included: every reader's buffer (the loader's
+ * and lint's) has this size, so a longer line is refused when the file is split rather than cut
+ * short by a reader. */
+#define MAX_LINE 4096
+
 #define RULE_MAX_ELEMS 32 /* elements in one pattern */
 #define RULE_MAX_GUARDS 8 /* "unless" guards on one rule */
 

@@ -93,6 +93,14 @@ def test_every_command_reads_options_alike(tmp_path):
     assert "0 errors, 0 warnings" in p.stdout
 
 
+def test_unreadable_thresholds_file_names_its_fix(tmp_path):
+    p = ctl(tmp_path / "x.db", "rules", "lint", ROOT / "rules", "--thresholds",
+            tmp_path / "missing.conf", check=False)
+    assert p.returncode == 1, p.stderr
+    assert re.search(r"missing\.conf.*cannot read: No such file or directory "
+                     r"\(hint: check the file's permissions\)", p.stdout), p.stdout
+
+
 def test_check_rejects_bad_json(env):
     p = ctl(env.db, "check", rules=env.rules, stdin='{"text": 5}', check=False)
     assert p.returncode != 0 and '"text"' in p.stderr

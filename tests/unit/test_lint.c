@@ -159,6 +159,14 @@ static void test_shadowed_rules(void **state)
         fail_msg("a \"^\" rule was taken for a duplicate or a shadow");
     }
     diags_free(&d);
+    /* ... and it hides no other problem of the rule that shares its words */
+    const char *vetoed[] = {
+        "profanity.rules", "@own = shit\nfirst 9 ^ shit\nveto 3 shit unless @own ~2\n",
+        "policy.conf", policy,
+        NULL};
+    d = lint(vetoed);
+    expect(&d, "profanity.rules", 3, 0, "rule profanity.veto can never match: its guard");
+    diags_free(&d);
 }
 
 static void test_rules_that_never_match(void **state)
