@@ -319,7 +319,7 @@ void comment_record_free(comment_record *rec)
     memset(rec, 0, sizeof *rec);
 }
 
-static int store_comment_copy(comment_record *dst, const comment_record *src)
+int comment_record_copy(comment_record *dst, const comment_record *src)
 {
     memset(dst, 0, sizeof *dst);
     for (size_t i = 0; i < COMMENT_NCOLS; i++) {
@@ -629,24 +629,25 @@ int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err)
     return 0;
 }
 
-int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_event **out,
-                      size_t *count, mod_error *err)
+int store_rows_read(store_conn *c, sqlite3_stmt *s, size_t elem_size, store_row_fn row,
+                    store_rows_free_fn rows_free, const char *what, void **out, size_t *count,
+                    mod_error *err)
 {
-    store_event *ev = NULL;
+    char *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc, r = 0;
+    int rc = SQLITE_DONE, r = 0;
     while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
-            store_event *p = realloc(ev, ncap * sizeof *p);
+            char *p = realloc(rows, ncap * elem_size);
             if (!p) {
-                r = err_set(err, ERR_INTERNAL, "out of memory reading events");
+                r = err_set(err, ERR_INTERNAL, "out of memory: %s", what);
                 break;
             }
-            ev = p;
+            rows = p;
             cap = ncap;
         }
-        if (store_row_event(s, &ev[n], err) < 0)
+        if (row(s, rows + n * elem_size, err) < 0) /* a failed row frees its own fields */
             r = -1;
         else
             n++;
@@ -655,12 +656,28 @@ int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_ev
         r = store_sql_err(c, err, what);
     store_stmt_done(s);
     if (r < 0) {
-        store_events_free(ev, n);
-        ev = NULL;
+        rows_free(rows, n);
+        rows = NULL;
         n = 0;
     }
-    *out = ev;
+    *out = rows;
     *count = n;
+    return r;
+}
+
+static int event_row(sqlite3_stmt *s, void *ev, mod_error *err)
+{
+    return store_row_event(s, ev, err);
+}
+
+static void events_free(void *ev, size_t n) { store_events_free(ev, n); }
+
+int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_event **out,
+                      size_t *count, mod_error *err)
+{
+    void *rows;
+    int r = store_rows_read(c, s, sizeof **out, event_row, events_free, what, &rows, count, err);
+    *out = rows;
     return r;
 }
 
@@ -975,7 +992,7 @@ int store_submit_comment(store *st, const comment_record *rec, store_done_fn don
     store_job *j = calloc(1, sizeof *j);
     if (!j)
         return -1;
-    if (store_comment_copy(&j->rec, rec) < 0) {
+    if (comment_record_copy(&j->rec, rec) < 0) {
         free(j);
         return -1;
     }
@@ -1154,23 +1171,6 @@ int store_events_list(store *st, long after_seq, size_t limit, store_event **out
     return r;
 }
 
-int store_events_verify(store *st, long *checked, mod_error *err)
-{
-    /* The same walk as `moderatorctl audit verify` (store_audit.c), reduced to intact or not. */
-    store_audit_report rep;
-    if (checked)
-        *checked = 0;
-    if (store_audit_verify(st, 0, NULL, &rep, err) < 0)
-        return -1;
-    /* The first problem names its event or comment; some have neither (a trigger dropped). */
-    if (rep.n_problems)
-        return err_set(err, ERR_STORE, "audit check failed: %s%s", rep.problems[0],
-                       rep.n_problems > 1 ? " (and more)" : "");
-    if (checked)
-        *checked = rep.events;
-    return 0;
-}
-
 /* ---------- API keys ---------- */
 
 static int store_role_valid(const char *role)
@@ -1327,45 +1327,23 @@ int store_key_lookup(store *st, const char *key, api_key_info *out, mod_error *e
     return r;
 }
 
+static int key_row(sqlite3_stmt *s, void *key, mod_error *err) { return store_row_key(s, key, err); }
+
+static void keys_free(void *keys, size_t n) { api_key_list_free(keys, n); }
+
 int store_key_list(store *st, api_key_info **out, size_t *count, mod_error *err)
 {
     *out = NULL;
     *count = 0;
     store_conn *c = store_reader_take(st);
     sqlite3_stmt *s = store_stmt(c, STMT_KEY_LIST, err);
-    int r = s ? 0 : -1;
-    size_t n = 0, cap = 0;
-    api_key_info *keys = NULL;
-    if (s) {
-        int rc;
-        while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 8;
-                api_key_info *p = realloc(keys, ncap * sizeof *p);
-                if (!p) {
-                    r = err_set(err, ERR_INTERNAL, "out of memory listing keys");
-                    break;
-                }
-                keys = p;
-                cap = ncap;
-            }
-            if (store_row_key(s, &keys[n], err) < 0)
-                r = -1;
-            else
-                n++;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-            r = store_sql_err(c, err, "list keys");
-        store_stmt_done(s);
-    }
+    void *rows = NULL;
+    int r = s ? store_rows_read(c, s, sizeof **out, key_row, keys_free, "list keys", &rows, count,
+                                err)
+              : -1;
     store_reader_give(st, c);
-    if (r < 0) {
-        api_key_list_free(keys, n);
-        return -1;
-    }
-    *out = keys;
-    *count = n;
-    return 0;
+    *out = rows;
+    return r;
 }
 
 /* ---------- metrics and audit helpers ---------- */

@@ -202,6 +202,20 @@ void store_ruleset_list_free(store_ruleset_info *list, size_t count)
     free(list);
 }
 
+static int ruleset_row(sqlite3_stmt *s, void *elem, mod_error *err)
+{
+    store_ruleset_info *it = elem;
+    memset(it, 0, sizeof *it);
+    it->comments = (long)sqlite3_column_int64(s, 2);
+    if (store_col_str(s, 0, &it->version) < 0 || store_col_str(s, 1, &it->loaded_at) < 0) {
+        free(it->version);
+        return err_set(err, ERR_INTERNAL, "out of memory reading a rule-set version");
+    }
+    return 0;
+}
+
+static void rulesets_free(void *list, size_t n) { store_ruleset_list_free(list, n); }
+
 int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, size_t *count,
                        mod_error *err)
 {
@@ -210,42 +224,13 @@ int store_ruleset_list(store *st, int with_counts, store_ruleset_info **out, siz
     store_conn *c = store_reader_take(st);
     sqlite3_stmt *s =
         audit_stmt(c, with_counts ? AUDIT_RULESET_LIST_COUNTS : AUDIT_RULESET_LIST, err);
-    int r = s ? 0 : -1;
-    size_t n = 0, cap = 0;
-    store_ruleset_info *list = NULL;
-    int rc = SQLITE_DONE;
-    while (s && r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            store_ruleset_info *p = realloc(list, ncap * sizeof *p);
-            if (!p) {
-                r = err_set(err, ERR_INTERNAL, "out of memory");
-                break;
-            }
-            list = p;
-            cap = ncap;
-        }
-        store_ruleset_info *it = &list[n];
-        memset(it, 0, sizeof *it);
-        it->comments = (long)sqlite3_column_int64(s, 2);
-        if (store_col_str(s, 0, &it->version) < 0 || store_col_str(s, 1, &it->loaded_at) < 0) {
-            free(it->version);
-            r = err_set(err, ERR_INTERNAL, "out of memory");
-            break;
-        }
-        n++;
-    }
-    if (s && r == 0 && rc != SQLITE_DONE)
-        r = store_sql_err(c, err, "list rule-set versions");
-    store_stmt_done(s);
+    void *rows = NULL;
+    int r = s ? store_rows_read(c, s, sizeof **out, ruleset_row, rulesets_free,
+                                "list rule-set versions", &rows, count, err)
+              : -1;
     store_reader_give(st, c);
-    if (r < 0) {
-        store_ruleset_list_free(list, n);
-        return -1;
-    }
-    *out = list;
-    *count = n;
-    return 0;
+    *out = rows;
+    return r;
 }
 
 /* ---- verify ---- */

@@ -36,6 +36,9 @@ typedef struct {
 } comment_record;
 
 void comment_record_free(comment_record *rec);
+/* A deep copy of src into dst (every string column duplicated). 0, or -1 out of memory with dst
+ * left empty. */
+int comment_record_copy(comment_record *dst, const comment_record *src);
 
 /* Opens (creating if needed) the database in WAL mode, migrates the schema and starts the writer.
  * Pass writer=0 for tools that only read or use the synchronous helpers (moderatorctl). */
@@ -123,11 +126,6 @@ int store_events_list(store *st, long after_seq, size_t limit, store_event **out
 void store_events_free(store_event *ev, size_t count);
 /* The hash an event should have (see above), from its fields. Returns 0, or -1 with err. */
 int store_event_compute_hash(const store_event *ev, char out[65], mod_error *err);
-/* The whole audit of store_audit_verify (no anchor) reduced to intact or not: the chain, each
- * comment against its verdict event, the kept rule-set versions and the append-only triggers.
- * 0 if intact (*checked = events walked), else -1 with ERR_STORE giving the first problem and
- * the first altered event's seq (0 when no event is to blame, e.g. a comment without one). */
-int store_events_verify(store *st, long *checked, mod_error *err);
 
 /* ---- rule-set versions and the audit trail's tools (store_audit.c) ---- */
 

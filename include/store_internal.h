@@ -123,8 +123,15 @@ int store_col_str(sqlite3_stmt *s, int col, char **out);
 int store_row_comment(sqlite3_stmt *s, comment_record *out, mod_error *err);
 /* A row of EVENT_COLS. */
 int store_row_event(sqlite3_stmt *s, store_event *out, mod_error *err);
-/* Every row of a prepared, bound statement of EVENT_COLS, into a new array; resets s. SQL errors
- * are named what. 0, or -1 with err (and *out NULL). */
+/* Every row of a prepared, bound statement into a new array of elem_size slots, each filled by
+ * row (which frees what it filled when it fails); resets s. On failure the rows read so far go
+ * to rows_free, and SQL errors are named what. 0, or -1 with err (and *out NULL). */
+typedef int (*store_row_fn)(sqlite3_stmt *s, void *elem, mod_error *err);
+typedef void (*store_rows_free_fn)(void *elems, size_t n);
+int store_rows_read(store_conn *c, sqlite3_stmt *s, size_t elem_size, store_row_fn row,
+                    store_rows_free_fn rows_free, const char *what, void **out, size_t *count,
+                    mod_error *err);
+/* Every row of a prepared, bound statement of EVENT_COLS (store_rows_read). */
 int store_events_read(store_conn *c, sqlite3_stmt *s, const char *what, store_event **out,
                       size_t *count, mod_error *err);
 /* Frees one event's fields (store_events_free frees an array). */

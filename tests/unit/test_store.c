@@ -374,10 +374,7 @@ static void test_concurrent_submissions(void **state)
         assert_string_equal(got.text, text);
         comment_record_free(&got);
     }
-    long checked = 0;
-    mod_error err = {0};
-    assert_int_equal(store_events_verify(f->st, &checked, &err), 0);
-    assert_int_equal(checked, total);
+    assert_int_equal(audit_intact(f->st), total);
     results_destroy(&r);
 }
 
@@ -455,9 +452,7 @@ static void test_close_drains_queue(void **state)
     mod_error err = {0};
     assert_int_equal(store_open(f->db.path, 1, &f->st, &err), 0);
     assert_int_equal(store_comment_count(f->st), 300);
-    long checked = 0;
-    assert_int_equal(store_events_verify(f->st, &checked, &err), 0);
-    assert_int_equal(checked, 300);
+    assert_int_equal(audit_intact(f->st), 300);
     results_destroy(&r);
 }
 
@@ -655,11 +650,8 @@ static void test_second_handle_writes(void **state)
     assert_int_equal(adder.failures, 0);
     assert_int_equal(r.ok, 50);
 
-    long checked = 0;
-    assert_int_equal(store_events_verify(f->st, &checked, &err), 0);
-    assert_int_equal(checked, 2 + 10 + 50);
-    assert_int_equal(store_events_verify(ctl, &checked, &err), 0);
-    assert_int_equal(checked, 2 + 10 + 50);
+    assert_int_equal(audit_intact(f->st), 2 + 10 + 50);
+    assert_int_equal(audit_intact(ctl), 2 + 10 + 50);
     store_close(ctl);
     results_destroy(&r);
 }
@@ -728,9 +720,7 @@ static void test_events_chain(void **state)
     assert_int_equal(ev[0].seq, 3);
     store_events_free(ev, n);
 
-    long checked = 0;
-    assert_int_equal(store_events_verify(f->st, &checked, &err), 0);
-    assert_int_equal(checked, 4);
+    assert_int_equal(audit_intact(f->st), 4);
     results_destroy(&r);
 
     /* A comment changed behind the store's back: the chain is intact, the comment is named. */
@@ -739,17 +729,26 @@ static void test_events_chain(void **state)
     char sql[160];
     snprintf(sql, sizeof sql, "UPDATE comments SET verdict = 'accept' WHERE id = '%s'", ids[1]);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(store_events_verify(f->st, &checked, &err), -1);
+    store_audit_report rep;
+    assert_int_equal(store_audit_verify(f->st, 0, NULL, &rep, &err), 0);
+    assert_int_equal(rep.n_problems, 1);
+    assert_int_equal(rep.first_bad_seq, 2); /* the comment's verdict event */
+    assert_string_equal(rep.first_bad_comment, ids[1]);
     char want[96];
-    snprintf(want, sizeof want, "audit check failed: comment %s was altered", ids[1]);
-    assert_non_null(strstr(err.message, want));
+    snprintf(want, sizeof want, "comment %s was altered", ids[1]);
+    assert_non_null(strstr(rep.problems[0], want));
     /* An event rewritten (its guard dropped first): the event is named. */
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update;"
                                       "UPDATE events SET data = replace(data, 'hold', 'held')"
                                       " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(store_events_verify(f->st, &checked, &err), -1);
-    assert_non_null(strstr(err.message, "audit check failed: event 3 was altered"));
+    assert_int_equal(store_audit_verify(f->st, 0, NULL, &rep, &err), 0);
+    /* the event, the comment still altered, and the dropped guard, in that order */
+    assert_int_equal(rep.n_problems, 3);
+    assert_int_equal(rep.first_bad_seq, 3);
+    assert_int_equal(strncmp(rep.problems[0], "event 3 was altered", 19), 0);
+    assert_non_null(strstr(rep.problems[1], want));
+    assert_non_null(strstr(rep.problems[2], "append-only were dropped"));
 }
 
 static void test_open_errors(void **state)
