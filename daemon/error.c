@@ -25,14 +25,31 @@ static const struct {
     [ERR_INTERNAL] = {"internal", 500},
 };
 
+/* A message cut to fit ends where a character ends: it goes into JSON replies and events, which
+ * take only whole UTF-8. */
+static void utf8_cut(char *s, size_t len)
+{
+    size_t lead = len;
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--; /* back over continuation bytes to the character's first byte */
+    if (lead == 0)
+        return;
+    unsigned char c = (unsigned char)s[lead - 1];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (len - (lead - 1) < need)
+        s[lead - 1] = '\0';
+}
+
 int err_set(mod_error *err, err_code code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
         err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
+        if (n >= (int)sizeof err->message)
+            utf8_cut(err->message, sizeof err->message - 1);
     }
     return -1;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api_admin.h"
+#include "api_internal.h" /* api_str */
 #include "engine.h"
 #include "lint.h"
 #include "log.h"
@@ -350,9 +351,10 @@ static int reload_record(reloader *r, const mod_ruleset *rs, const reload_result
 static void reload_record_failure(reloader *r, const reload_result *res)
 {
     mod_error err = {0};
-    char *data = reload_event_json(&err, "{s:b, s:s, s:s, s:s, s:s}", "ok", 0, "trigger",
+    /* the error may quote a rule file's bytes: api_str keeps the event whatever they are */
+    char *data = reload_event_json(&err, "{s:b, s:s, s:s, s:s, s:o}", "ok", 0, "trigger",
                                    res->trigger, "by", res->actor, "live", res->version, "error",
-                                   res->error ? res->error : "");
+                                   api_str(res->error ? res->error : ""));
     if (!data || store_event_add(r->st, "reload", NULL, res->actor, data, NULL, &err) != 0)
         log_at(LOGL_ERROR, "rules: cannot record the failed reload: %s", err.message);
     free(data);

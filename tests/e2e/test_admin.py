@@ -97,6 +97,22 @@ def test_reload_api(fresh, tmp_path):
     assert d.request("GET", "/v1/rules", key=d.keys["moderator"]).status == 200
 
 
+def test_failed_reload_quoting_bytes_is_still_in_the_chain(fresh, tmp_path):
+    """A diagnostic quotes the rule file's bytes, which need not be UTF-8; the failed reload
+    still becomes an event (the bytes shown as '?'), as every attempt must."""
+    rules = rules_copy(tmp_path)
+    d = fresh(rules=rules, extra=["--watch-rules", "no"])
+    key = admin_key(d)
+    with open(rules / "profanity.rules", "ab") as f:
+        f.write(b"\nx\xff   3   word\n")
+    r = d.request("POST", "/v1/rules/reload", key=key)
+    assert r.status == 500 and r.json["error"] == "rules_error", r
+    rows = query(d.db, "SELECT data FROM events WHERE type = 'reload' ORDER BY seq")
+    failed = [x for x in (json.loads(row[0]) for row in rows) if not x["ok"]]
+    assert len(failed) == 1, rows
+    assert 'bad rule name "x?"' in failed[0]["error"], failed[0]
+
+
 def test_sighup_reload(fresh, tmp_path):
     rules = rules_copy(tmp_path)
     d = fresh(rules=rules, extra=["--watch-rules", "no"])

@@ -163,6 +163,27 @@ static void test_error_table(void **state)
     assert_string_equal(err_name((err_code)999), "internal");
 }
 
+/* A message too long for its buffer is cut where a character ends: it goes into JSON. */
+static void test_err_set_cuts_whole_characters(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ch;
+        size_t kept; /* bytes left of 511 once the cut character is dropped */
+    } cases[] = {{"x", 511}, {"\xC3\xA9", 510}, {"\xE2\x80\x99", 510}, {"\xF0\x9F\x98\x80", 508}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[1400] = "";
+        while (strlen(text) + strlen(cases[i].ch) < sizeof text)
+            strcat(text, cases[i].ch);
+        mod_error e = {0};
+        assert_int_equal(err_set(&e, ERR_RULES, "%s", text), -1);
+        assert_int_equal(e.code, ERR_RULES);
+        assert_int_equal(strlen(e.message), cases[i].kept);
+        assert_true(utf8_valid(e.message, strlen(e.message)));
+        assert_memory_equal(e.message, text, cases[i].kept);
+    }
+}
+
 static void test_bearer_key(void **state)
 {
     (void)state;
@@ -236,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_parse_refusals_name_the_field),
         cmocka_unit_test(test_error_reply_shape),
         cmocka_unit_test(test_error_table),
+        cmocka_unit_test(test_err_set_cuts_whole_characters),
         cmocka_unit_test(test_bearer_key),
         cmocka_unit_test(test_check_json_matches_engine),
     };
