@@ -86,16 +86,17 @@ static const char *akismet_get(const akismet_form *form, const char *name)
  * or a server error, and returns -1. */
 static int akismet_auth(api_ctx *ctx, api_request *req, const akismet_form *form, api_reply *rep)
 {
-    char hostkey[128], bearer[256];
+    char hostkey[128];
     const char *key = akismet_get(form, "api_key");
     if (!key)
         key = akismet_get(form, "key");
     if (!key && compat_host_key(req->host, hostkey, sizeof hostkey) == 0)
         key = hostkey;
-    if (!key && api_bearer_key(req->authorization, bearer, sizeof bearer))
-        key = bearer; /* empty when too long: refused below like any unknown key */
+    size_t len = key ? strlen(key) : 0;
+    if (!key)
+        key = api_bearer_key(req->authorization, &len);
     mod_error err = {0};
-    if (key && api_authorize_key(ctx, req, key, API_ROLE_CMS, &err) == 0)
+    if (key && api_authorize_key(ctx, req, key, len, API_ROLE_CMS, &err) == 0)
         return 0;
     if (!key || err.code == ERR_UNAUTHORIZED || err.code == ERR_FORBIDDEN) {
         akismet_problem(rep, 200, "invalid",

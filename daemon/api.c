@@ -231,28 +231,24 @@ void api_error_from(api_reply *rep, const mod_error *err)
 
 /* ---- authentication ---- */
 
-size_t api_bearer_key(const char *authorization, char *out, size_t cap)
+const char *api_bearer_key(const char *authorization, size_t *len)
 {
-    if (cap)
-        out[0] = '\0';
     const char *h = authorization;
+    *len = 0;
     if (!h)
-        return 0;
+        return NULL;
     while (*h == ' ' || *h == '\t')
         h++;
     if (strncasecmp(h, "Bearer ", 7) != 0)
-        return 0;
+        return NULL;
     h += 7;
     while (*h == ' ' || *h == '\t')
         h++;
     size_t n = strlen(h);
     while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
         n--;
-    if (n < cap) {
-        memcpy(out, h, n);
-        out[n] = '\0';
-    }
-    return n;
+    *len = n;
+    return n ? h : NULL;
 }
 
 int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
@@ -270,23 +266,15 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
         api_reply_header(rep, "WWW-Authenticate", "Bearer");
         return -1;
     }
-    char key[256];
-    size_t n = api_bearer_key(h, key, sizeof key);
-    if (n == 0) {
+    size_t n;
+    const char *key = api_bearer_key(h, &n);
+    if (!key) {
         api_error(rep, ERR_UNAUTHORIZED, "the Authorization header must be \"Bearer KEY\"");
         api_reply_header(rep, "WWW-Authenticate", "Bearer");
         return -1;
     }
-    if (n >= sizeof key) {
-        api_error(rep, ERR_UNAUTHORIZED, "unknown or revoked API key");
-        api_reply_header(rep, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        return -1;
-    }
-
     mod_error err = {0};
-    int rc = api_authorize_key(ctx, req, key, need, &err);
-    explicit_bzero(key, sizeof key);
-    if (rc != 0) {
+    if (api_authorize_key(ctx, req, key, n, need, &err) != 0) {
         api_error_from(rep, &err);
         if (err.code == ERR_UNAUTHORIZED)
             api_reply_header(rep, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -295,17 +283,24 @@ int api_authorize(api_ctx *ctx, api_request *req, api_role need, api_reply *rep)
     return 0;
 }
 
-int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, api_role need,
+int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, size_t len, api_role need,
                       mod_error *err)
 {
     req->role = API_ROLE_PUBLIC;
     req->key_id = 0;
     req->key_name[0] = '\0';
-    if (!key || !*key)
+    if (!key || !len)
         return err_set(err, ERR_UNAUTHORIZED, "no API key");
+    char copy[256]; /* keys are far shorter: a longer one is no key */
+    if (len >= sizeof copy)
+        return err_set(err, ERR_UNAUTHORIZED, "unknown or revoked API key");
+    memcpy(copy, key, len);
+    copy[len] = '\0';
     api_key_info ki = {0};
     mod_error lerr = {0};
-    if (store_key_lookup(ctx->st, key, &ki, &lerr) != 0) {
+    int found = store_key_lookup(ctx->st, copy, &ki, &lerr);
+    explicit_bzero(copy, sizeof copy);
+    if (found != 0) {
         if (lerr.code == ERR_UNAUTHORIZED)
             return err_set(err, ERR_UNAUTHORIZED, "unknown or revoked API key");
         log_at(LOGL_ERROR, "key lookup failed: %s", lerr.message);

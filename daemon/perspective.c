@@ -217,17 +217,16 @@ static int perspective_auth(api_ctx *ctx, api_request *req, api_reply *rep)
     const char *key = api_arg(req, "key");
     if (!key && req->header)
         key = req->header(req->conn, "X-Goog-Api-Key");
-    char bearer[256];
-    size_t bearer_len = 0;
-    if (!key && (bearer_len = api_bearer_key(req->authorization, bearer, sizeof bearer)))
-        key = bearer;
-    if (!key || (!*key && !bearer_len)) { /* a bearer key too long to hold is refused below */
+    size_t len = key ? strlen(key) : 0;
+    if (!key)
+        key = api_bearer_key(req->authorization, &len);
+    if (!key || !len) {
         perspective_error(rep, 403, "PERMISSION_DENIED", NULL,
                           "The request is missing a valid API key: pass ?key=KEY (a cms key).");
         return -1;
     }
     mod_error err = {0};
-    if (api_authorize_key(ctx, req, key, API_ROLE_CMS, &err) == 0)
+    if (api_authorize_key(ctx, req, key, len, API_ROLE_CMS, &err) == 0)
         return 0;
     if (err.code == ERR_UNAUTHORIZED) {
         json_t *d = json_pack("[{s:s,s:s,s:s}]", "@type", "type.googleapis.com/google.rpc.ErrorInfo",

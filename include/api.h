@@ -90,15 +90,16 @@ mod_ruleset *api_ruleset_acquire(api_ctx *ctx);
 /* The store the API was created with (for handlers in other files). */
 store *api_store(api_ctx *ctx);
 
-/* The key of an "Authorization: Bearer KEY" header, blanks around it dropped, copied into out.
- * Returns the key's length: 0 when the header is absent, of another scheme or names no key; cap or
- * more when the key does not fit (out is then empty, and no key that long exists). */
-size_t api_bearer_key(const char *authorization, char *out, size_t cap);
+/* The key of an "Authorization: Bearer KEY" header, blanks around it dropped: where it starts in
+ * the header, its length in *len. NULL when the header is absent, of another scheme or names no
+ * key. */
+const char *api_bearer_key(const char *authorization, size_t *len);
 
-/* Checks a key taken from elsewhere than the Authorization header (a query argument, a form field,
- * the Host name) like api_authorize does. Returns 0 with req->role, key_id, key_name filled, or -1
- * with err: ERR_UNAUTHORIZED, ERR_FORBIDDEN or ERR_STORE (the message names the problem). */
-int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, api_role need,
+/* Checks the len bytes of key, from the Authorization header or elsewhere (a query argument, a
+ * form field, the Host name), for a route needing role need. A key longer than any key is unknown
+ * like any other. Returns 0 with req->role, key_id, key_name filled, or -1 with err:
+ * ERR_UNAUTHORIZED, ERR_FORBIDDEN or ERR_STORE (the message names the problem). */
+int api_authorize_key(api_ctx *ctx, api_request *req, const char *key, size_t len, api_role need,
                       mod_error *err);
 
 /*
