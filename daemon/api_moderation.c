@@ -269,30 +269,34 @@ static json_t *am_reports_json(const store_comment_mod *m)
     return json_pack("{s:I,s:o}", "count", (json_int_t)m->reports, "recent", recent);
 }
 
-/* api_record plus the moderation fields. With history 0 the events are left out (queue items). */
-static json_t *am_comment(store *st, const comment_record *rec, const policy_config *pol,
-                          int history, json_t *author, mod_error *err)
+/* api_record plus the moderation fields of m; author is taken. With history 0 the events are
+ * left out (queue items). */
+static json_t *am_comment_json(const comment_record *rec, const store_comment_mod *m,
+                               json_t *author, int history)
 {
-    store_comment_mod m;
-    if (store_comment_mod_get(st, rec->id, history, &m, err) != 0) {
-        json_decref(author);
-        return NULL;
-    }
-    if (!author && !(author = am_author_for(st, m.author_key, pol, 0, err))) {
-        store_comment_mod_free(&m);
-        return NULL;
-    }
     json_t *o = api_record(rec);
-    json_object_set_new(o, "cursor", json_integer(m.cursor));
+    json_object_set_new(o, "cursor", json_integer(m->cursor));
     json_object_set_new(o, "allowed_decisions", am_allowed(rec->state));
-    json_object_set_new(o, "reports", am_reports_json(&m));
+    json_object_set_new(o, "reports", am_reports_json(m));
     json_object_set_new(o, "author_record", author);
     if (history) {
         json_t *h = json_array();
-        for (size_t i = 0; i < m.n_history; i++)
-            json_array_append_new(h, am_event_json(&m.history[i]));
+        for (size_t i = 0; i < m->n_history; i++)
+            json_array_append_new(h, am_event_json(&m->history[i]));
         json_object_set_new(o, "history", h);
     }
+    return o;
+}
+
+/* One comment with its history and author record, each read now. */
+static json_t *am_comment(store *st, const comment_record *rec, const policy_config *pol,
+                          mod_error *err)
+{
+    store_comment_mod m;
+    if (store_comment_mod_get(st, rec->id, 1, &m, err) != 0)
+        return NULL;
+    json_t *author = am_author_for(st, m.author_key, pol, 0, err);
+    json_t *o = author ? am_comment_json(rec, &m, author, 1) : NULL;
     store_comment_mod_free(&m);
     return o;
 }
@@ -300,7 +304,7 @@ static json_t *am_comment(store *st, const comment_record *rec, const policy_con
 json_t *api_moderation_record(api_ctx *ctx, const comment_record *rec, mod_error *err)
 {
     mod_ruleset *rs = api_ruleset_acquire(ctx);
-    json_t *o = am_comment(api_store(ctx), rec, am_policy(rs), 1, NULL, err);
+    json_t *o = am_comment(api_store(ctx), rec, am_policy(rs), err);
     if (rs)
         ruleset_unref(rs);
     return o;
@@ -311,7 +315,7 @@ char *api_moderation_record_json(store *st, const comment_record *rec, int prett
 {
     policy_config pol = {0};
     store_strike_policy_get(st, &pol); /* the daemon's, as it last published them */
-    json_t *o = am_comment(st, rec, &pol, 1, NULL, err);
+    json_t *o = am_comment(st, rec, &pol, err);
     if (!o)
         return NULL;
     char *s = api_dump(o, pretty);
@@ -368,7 +372,7 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
     json_t *arr = json_array();
     int failed = 0;
     for (size_t i = 0; i < n && !failed; i++) {
-        const char *key = items[i].author_key;
+        const char *key = items[i].mod.author_key;
         json_t *author = key ? json_object_get(authors, key) : NULL;
         if (author) {
             json_incref(author);
@@ -381,11 +385,8 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
             if (key)
                 json_object_set(authors, key, author);
         }
-        json_t *o = am_comment(api_store(ctx), &items[i].rec, pol, 0, author, &err);
-        if (!o)
-            failed = 1;
-        else
-            json_array_append_new(arr, o);
+        /* the page's own snapshot: no store read per item */
+        json_array_append_new(arr, am_comment_json(&items[i].rec, &items[i].mod, author, 0));
     }
     json_decref(authors);
     if (failed) {
@@ -399,7 +400,7 @@ api_status api_queue_get(api_ctx *ctx, api_request *req, api_reply *rep)
     json_t *o = json_object();
     json_object_set_new(o, "status", json_string(q.state));
     json_object_set_new(o, "items", arr);
-    json_object_set_new(o, "next", n == q.limit ? json_integer(items[n - 1].cursor) : json_null());
+    json_object_set_new(o, "next", n == q.limit ? json_integer(items[n - 1].mod.cursor) : json_null());
     json_object_set_new(o, "total", json_integer(total));
     json_object_set_new(o, "limit", json_integer((json_int_t)q.limit));
     json_object_set_new(o, "thresholds", pol ? api_thresholds(pol) : json_null());

@@ -121,17 +121,17 @@ static int ctl_queue_list(const char *db, int argc, char **argv)
            "CREATED", "TEXT");
     for (size_t i = 0; i < n; i++) {
         const comment_record *r = &items[i].rec;
-        printf("%-7lld %-32s %-8s %6.1f  ", items[i].cursor, r->id, r->state, r->score);
-        int w = ctl_print_safe(items[i].author_key ? items[i].author_key : "-", 17);
+        printf("%-7lld %-32s %-8s %6.1f  ", items[i].mod.cursor, r->id, r->state, r->score);
+        int w = ctl_print_safe(items[i].mod.author_key ? items[i].mod.author_key : "-", 17);
         printf("%*s %-24s ", w < 20 ? 20 - w : 0, "", r->created_at ? r->created_at : "");
-        if (items[i].reports)
-            printf("[%ld reports] ", items[i].reports);
+        if (items[i].mod.reports)
+            printf("[%ld reports] ", items[i].mod.reports);
         ctl_print_safe(r->text, CTL_TEXT_COLS);
         putchar('\n');
     }
     printf("%zu of %ld %s", n, total, status);
     if (n == q.limit)
-        printf("; more with --after %lld", items[n - 1].cursor);
+        printf("; more with --after %lld", items[n - 1].mod.cursor);
     putchar('\n');
     store_queue_free(items, n);
     return 0;

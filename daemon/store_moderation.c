@@ -843,10 +843,33 @@ int store_author_record(store *st, const char *author, const policy_config *pol,
     return r;
 }
 
+/* The comment's newest reports into out (which counted them), inside the caller's read. */
+static int sm_recent_reports(store_conn *c, const char *id, store_comment_mod *out, mod_error *err)
+{
+    int r = 0;
+    sqlite3_stmt *s = sm_stmt(c, SM_COMMENT_REPORTS, err);
+    if (!s)
+        return -1;
+    if (!(out->recent_reports = calloc(SM_RECENT_REPORTS, sizeof *out->recent_reports))) {
+        r = err_set(err, ERR_INTERNAL, "out of memory");
+    } else {
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, SM_RECENT_REPORTS);
+        while (r == 0 && out->n_recent < SM_RECENT_REPORTS && sqlite3_step(s) == SQLITE_ROW) {
+            store_report_entry *e = &out->recent_reports[out->n_recent++];
+            if (store_col_str(s, 0, &e->at) < 0 || store_col_str(s, 1, &e->actor) < 0 ||
+                store_col_str(s, 2, &e->reporter) < 0 || store_col_str(s, 3, &e->reason) < 0)
+                r = err_set(err, ERR_INTERNAL, "out of memory");
+        }
+    }
+    store_stmt_done(s);
+    return r;
+}
+
 void store_queue_free(store_queue_item *items, size_t n)
 {
     for (size_t i = 0; items && i < n; i++) {
-        free(items[i].author_key);
+        store_comment_mod_free(&items[i].mod);
         comment_record_free(&items[i].rec);
     }
     free(items);
@@ -890,9 +913,9 @@ int store_queue_list(store *st, const store_queue_query *q, store_queue_item **o
                 r = -1;
             else {
                 (*n)++;
-                it->cursor = sqlite3_column_int64(s, COMMENT_NCOLS_SQL);
-                it->reports = (long)sqlite3_column_int64(s, COMMENT_NCOLS_SQL + 1);
-                if (store_col_str(s, COMMENT_NCOLS_SQL + 2, &it->author_key) < 0)
+                it->mod.cursor = sqlite3_column_int64(s, COMMENT_NCOLS_SQL);
+                it->mod.reports = (long)sqlite3_column_int64(s, COMMENT_NCOLS_SQL + 1);
+                if (store_col_str(s, COMMENT_NCOLS_SQL + 2, &it->mod.author_key) < 0)
                     r = err_set(err, ERR_INTERNAL, "out of memory");
             }
         }
@@ -900,6 +923,10 @@ int store_queue_list(store *st, const store_queue_query *q, store_queue_item **o
             r = store_sql_err(c, err, "read queue");
         store_stmt_done(s);
     }
+    /* the reports of the reported few, in the page's snapshot: no read per item later */
+    for (size_t i = 0; r == 0 && i < *n; i++)
+        if (items[i].mod.reports > 0)
+            r = sm_recent_reports(c, items[i].rec.id, &items[i].mod, err);
     if (r == 0 && total) {
         if (!(s = sm_stmt(c, SM_QUEUE_COUNT, err))) {
             r = -1;
@@ -963,22 +990,8 @@ int store_comment_mod_get(store *st, const char *id, int with_history, store_com
         }
         store_stmt_done(s);
     }
-    if (r == 0 && out->reports > 0) {
-        if (!(s = sm_stmt(c, SM_COMMENT_REPORTS, err)) ||
-            !(out->recent_reports = calloc(SM_RECENT_REPORTS, sizeof *out->recent_reports))) {
-            r = s ? err_set(err, ERR_INTERNAL, "out of memory") : -1;
-        } else {
-            sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-            sqlite3_bind_int(s, 2, SM_RECENT_REPORTS);
-            while (r == 0 && out->n_recent < SM_RECENT_REPORTS && sqlite3_step(s) == SQLITE_ROW) {
-                store_report_entry *e = &out->recent_reports[out->n_recent++];
-                if (store_col_str(s, 0, &e->at) < 0 || store_col_str(s, 1, &e->actor) < 0 ||
-                    store_col_str(s, 2, &e->reporter) < 0 || store_col_str(s, 3, &e->reason) < 0)
-                    r = err_set(err, ERR_INTERNAL, "out of memory");
-            }
-        }
-        store_stmt_done(s);
-    }
+    if (r == 0 && out->reports > 0)
+        r = sm_recent_reports(c, id, out, err);
     if (r == 0 && with_history) { /* a scan of the comment's events: queue pages skip it */
         if (!(s = sm_stmt(c, SM_COMMENT_EVENTS, err)))
             r = -1;

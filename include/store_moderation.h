@@ -155,24 +155,12 @@ typedef struct {
 } store_queue_query;
 
 typedef struct {
-    long long cursor;     /* the comment's rowid: pass as after to continue past it */
-    long reports;
-    char *author_key;
-    comment_record rec;
-} store_queue_item;
-
-/* Oldest first (rowid order); *total = how many match the filters in all. */
-int store_queue_list(store *st, const store_queue_query *q, store_queue_item **out, size_t *n,
-                     long *total, mod_error *err);
-void store_queue_free(store_queue_item *items, size_t n);
-
-typedef struct {
     char *at, *actor, *reporter, *reason;
 } store_report_entry;
 
 /* The moderation side of one comment, read in one snapshot. */
 typedef struct {
-    long long cursor;
+    long long cursor;                   /* the rowid: a queue query's after, to continue past it */
     long reports;
     char *author_key;
     store_report_entry *recent_reports; /* newest first, at most 20 */
@@ -180,6 +168,18 @@ typedef struct {
     store_event *history;               /* every event naming the comment, in order */
     size_t n_history;                   /* 0 unless asked for with_history */
 } store_comment_mod;
+
+/* A queue item: the comment, and its moderation side read in the page's snapshot (recent
+ * reports included, history not). */
+typedef struct {
+    comment_record rec;
+    store_comment_mod mod;
+} store_queue_item;
+
+/* Oldest first (rowid order); *total = how many match the filters in all. */
+int store_queue_list(store *st, const store_queue_query *q, store_queue_item **out, size_t *n,
+                     long *total, mod_error *err);
+void store_queue_free(store_queue_item *items, size_t n);
 
 int store_comment_mod_get(store *st, const char *id, int with_history, store_comment_mod *out,
                           mod_error *err);

@@ -273,6 +273,8 @@ def test_reports_count_readers_once_and_fill_the_reported_queue(env):
     rec = get(env, cid)
     assert rec["reports"]["count"] == 3
     assert [x["reason"] for x in rec["reports"]["recent"]] == [None, "spam", "rude"]
+    # the page reads its items' reports in its own snapshot: the same as the comment's view
+    assert q["items"][0]["reports"] == rec["reports"] and "history" not in q["items"][0]
     reps = [e for e in rec["history"] if e["type"] == "report"]
     assert len(reps) == 3 and all(e["actor"] == "cms-test" for e in reps)
     assert reps[0]["data"]["before"] == "accepted" and reps[0]["data"]["after"] == "reported"

@@ -346,6 +346,19 @@ static void test_reports(void **state)
     assert_string_equal(m.recent_reports[1].reason, "rude");
     assert_int_equal(m.n_history, 3);
     store_comment_mod_free(&m);
+    /* a queue page carries the same reports, read with the page */
+    store_queue_query q = {.state = "reported", .category = -1, .limit = 10};
+    store_queue_item *items;
+    size_t n;
+    long total;
+    assert_int_equal(store_queue_list(f->st, &q, &items, &n, &total, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].rec.id, id);
+    assert_int_equal(items[0].mod.reports, 2);
+    assert_int_equal(items[0].mod.n_recent, 2);
+    assert_string_equal(items[0].mod.recent_reports[1].reason, "rude");
+    assert_int_equal(items[0].mod.n_history, 0);
+    store_queue_free(items, n);
 }
 
 static void test_queue_pages_and_feed(void **state)
@@ -364,7 +377,7 @@ static void test_queue_pages_and_feed(void **state)
     assert_int_equal(total, 4);
     assert_string_equal(items[0].rec.id, ids[0]);
     assert_string_equal(items[2].rec.id, ids[4]);
-    q.after = items[2].cursor;
+    q.after = items[2].mod.cursor;
     store_queue_free(items, n);
     assert_int_equal(store_queue_list(f->st, &q, &items, &n, &total, &err), 0);
     assert_int_equal(n, 1);
